@@ -1,0 +1,235 @@
+"""Customer commands and single-customer reads (客户信息管理)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.clock import Clock, business_today, utc_now
+from application.context import CommandContext, Principal
+from application.permissions import authorize
+from application.store import CommandResult, Kehu, RecordedEvent
+from domain.customer import Customer, CustomerKind, enterprise_customer_id
+from domain.values import USCC, Money
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """One customer as the aggregate stands (or stood): a DTO, never the aggregate."""
+
+    id: UUID
+    version: int
+    kind: str
+    name: str
+    phone: str | None
+    email: str | None
+    uscc: str | None
+    id_number: str | None
+    source: str | None
+    segment: str | None
+    tags: list[str]
+    marketing_consent: bool
+    registered_on: date
+    status: str
+    status_reason: str | None
+    account_manager: dict[str, str] | None
+    purchase_count: int
+    interaction_count: int
+    last_purchase_on: date | None
+    last_interaction_at: datetime | None
+    last_reviewed_on: date | None
+    next_review_due: date | None
+    created_at: datetime
+    modified_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerState:
+        return cls(
+            id=customer.id,
+            version=customer.version,
+            kind=str(customer.kind),
+            name=customer.name,
+            phone=customer.phone,
+            email=customer.email,
+            uscc=customer.uscc,
+            id_number=customer.id_number,
+            source=customer.source,
+            segment=customer.segment,
+            tags=list(customer.tags),
+            marketing_consent=customer.marketing_consent,
+            registered_on=customer.registered_on,
+            status=str(customer.status),
+            status_reason=customer.status_reason,
+            account_manager=customer.account_manager,
+            purchase_count=customer.purchase_count,
+            interaction_count=customer.interaction_count,
+            last_purchase_on=customer.last_purchase_on,
+            last_interaction_at=customer.last_interaction_at,
+            last_reviewed_on=customer.last_reviewed_on,
+            next_review_due=customer.next_review_due,
+            created_at=customer.created_on,
+            modified_at=customer.modified_on,
+        )
+
+
+class CustomerService:
+    """Commands on customers. Each checks the caller's role, then runs through the
+    shared command pipeline (envelope, idempotency, optimistic concurrency)."""
+
+    def __init__(self, store: Kehu, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    def register(
+        self,
+        ctx: CommandContext,
+        *,
+        kind: str,
+        name: str,
+        phone: str | None = None,
+        email: str | None = None,
+        uscc: str | None = None,
+        id_number: str | None = None,
+        source: str | None = None,
+        segment: str | None = None,
+        tags: Iterable[str] = (),
+        marketing_consent: bool = False,
+        registered_on: date | None = None,
+    ) -> CommandResult:
+        authorize(ctx.principal, "customers.register")
+        if kind == CustomerKind.ENTERPRISE and uscc:
+            new_id = enterprise_customer_id(USCC.parse(uscc))
+        else:
+            new_id = uuid4()
+        on = registered_on or business_today(self.clock)
+        return self.store.execute(
+            ctx,
+            "customers.register",
+            kind=Customer,
+            create=lambda: Customer.register(
+                new_id=new_id,
+                kind=kind,
+                name=name,
+                phone=phone,
+                email=email,
+                uscc=uscc,
+                id_number=id_number,
+                source=source,
+                segment=segment,
+                tags=list(tags),
+                marketing_consent=marketing_consent,
+                registered_on=on,
+            ),
+        )
+
+    def _act(self, ctx: CommandContext, command: str, customer_id: UUID, act: Any) -> CommandResult:
+        authorize(ctx.principal, command)
+        return self.store.execute(ctx, command, kind=Customer, target=customer_id, act=act)
+
+    def update_profile(
+        self, ctx: CommandContext, customer_id: UUID, changes: dict[str, Any]
+    ) -> CommandResult:
+        return self._act(
+            ctx, "customers.update_profile", customer_id, lambda c: c.update_profile(**changes)
+        )
+
+    def assign_account_manager(
+        self, ctx: CommandContext, customer_id: UUID, manager_id: str, manager_name: str
+    ) -> CommandResult:
+        return self._act(
+            ctx,
+            "customers.assign_account_manager",
+            customer_id,
+            lambda c: c.assign_account_manager(manager_id, manager_name),
+        )
+
+    def record_interaction(
+        self,
+        ctx: CommandContext,
+        customer_id: UUID,
+        *,
+        kind: str,
+        summary: str,
+        occurred_at: datetime | None = None,
+        staff: str | None = None,
+    ) -> CommandResult:
+        at = occurred_at or self.clock()
+        return self._act(
+            ctx,
+            "customers.record_interaction",
+            customer_id,
+            lambda c: c.record_interaction(kind, summary, at, staff),
+        )
+
+    def record_purchase(
+        self,
+        ctx: CommandContext,
+        customer_id: UUID,
+        *,
+        order_ref: str,
+        amount: str | Decimal,
+        category: str,
+        currency: str = "CNY",
+        occurred_on: date | None = None,
+    ) -> CommandResult:
+        money = Money.parse(amount, currency)
+        on = occurred_on or business_today(self.clock)
+        return self._act(
+            ctx,
+            "customers.record_purchase",
+            customer_id,
+            lambda c: c.record_purchase(order_ref, money, category, on),
+        )
+
+    def mark_at_risk(self, ctx: CommandContext, customer_id: UUID, reason: str) -> CommandResult:
+        return self._act(
+            ctx, "customers.mark_at_risk", customer_id, lambda c: c.mark_at_risk(reason)
+        )
+
+    def churn(self, ctx: CommandContext, customer_id: UUID, reason: str) -> CommandResult:
+        return self._act(ctx, "customers.churn", customer_id, lambda c: c.churn(reason))
+
+    def win_back(self, ctx: CommandContext, customer_id: UUID, action: str) -> CommandResult:
+        return self._act(ctx, "customers.win_back", customer_id, lambda c: c.win_back(action))
+
+    def confirm_info_reviewed(
+        self,
+        ctx: CommandContext,
+        customer_id: UUID,
+        *,
+        next_review_due: date,
+        reviewed_on: date | None = None,
+    ) -> CommandResult:
+        on = reviewed_on or business_today(self.clock)
+        return self._act(
+            ctx,
+            "customers.confirm_info_reviewed",
+            customer_id,
+            lambda c: c.confirm_info_reviewed(on, next_review_due),
+        )
+
+    # -- reads of one aggregate (auditors' time travel) ---------------------------
+
+    def get(
+        self,
+        principal: Principal,
+        customer_id: UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> CustomerState:
+        authorize(principal, "customers.read")
+        if as_of is not None:
+            return CustomerState.of(self.store.load_as_of(customer_id, Customer, as_of))
+        return CustomerState.of(self.store.load(customer_id, Customer, version=version))
+
+    def history(
+        self, principal: Principal, customer_id: UUID, *, after_version: int = 0, limit: int = 100
+    ) -> list[RecordedEvent]:
+        authorize(principal, "customers.history")
+        self.store.load(customer_id, Customer)  # 404 for an unknown id
+        return self.store.history(customer_id, after_version=after_version, limit=limit)

@@ -1,0 +1,206 @@
+"""Realistic demo data: Chinese enterprises and individuals with valid USCCs and
+resident ID numbers, two years of purchases and interactions.
+
+Every event goes through the domain's commands and carries the envelope of the demo
+actor, so the demo store is an honest event history (recorded now, business dates in
+the past).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from application.clock import SHANGHAI, Clock, business_today, utc_now
+from application.context import CommandContext, Principal, Role
+from application.store import Kehu
+from domain.customer import Customer, CustomerStatus, enterprise_customer_id
+from domain.values import (
+    USCC,
+    USCC_ALPHABET,
+    Money,
+    resident_id_check_digit,
+    uscc_check_character,
+)
+
+DEMO_ACTOR = Principal(id="system:demo", role=Role.SYSTEM, name="demo data")
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬辉鹏浩宇晨欣怡子涵梓萱一诺雨泽思远博文佳琪俊熙嘉怡浩然梦瑶"
+CITIES = [
+    ("杭州", "330100"),
+    ("上海", "310000"),
+    ("北京", "110000"),
+    ("深圳", "440300"),
+    ("广州", "440100"),
+    ("苏州", "320500"),
+    ("成都", "510100"),
+    ("武汉", "420100"),
+    ("南京", "320100"),
+    ("宁波", "330200"),
+    ("西安", "610100"),
+    ("青岛", "370200"),
+]
+TRADE_NAMES = "青禾 恒远 瑞丰 华信 博达 金诚 天宇 鼎盛 嘉和 宏图 卓越 新锐 长风 海纳 云帆 中科 安泰 明德 盛世 汇通 东方 锦程 万象 通达".split()
+INDUSTRIES = "贸易 科技 实业 电子 机械 食品 医药 物流 建材 信息技术 文化传媒 新材料".split()
+COMPANY_FORMS = ["有限公司", "有限公司", "股份有限公司", "有限责任公司"]
+PHONE_PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "177", "199", "135"]
+SEGMENTS = ["大客户", "中小企业", "个人客户"]
+SOURCES = ["展会", "转介绍", "官网", "电话营销", "微信", "门店"]
+CATEGORIES = ["办公用品", "工业设备", "软件服务", "耗材", "培训服务", "维保服务"]
+TAGS = ["重点跟进", "华东", "华南", "华北", "西部", "长期合作", "价格敏感", "新客"]
+MANAGERS = [("m001", "周敏"), ("m002", "陈涛"), ("m003", "林佳琪"), ("m004", "王浩然")]
+SUMMARIES = {
+    "visit": ["上门拜访，了解年度采购计划", "走访客户，沟通新品需求", "季度回访，确认服务满意度"],
+    "call": ["电话回访，确认到货情况", "电话沟通续约意向", "电话跟进报价"],
+    "email": ["邮件发送新品资料", "邮件确认合同条款", "邮件回复售后问题"],
+    "feedback": ["客户反馈交付及时", "客户反馈价格偏高", "客户建议增加培训"],
+}
+
+
+def make_uscc(rng: random.Random, division: str) -> str:
+    organisation = "".join(rng.choice(USCC_ALPHABET[:10]) for _ in range(8)) + rng.choice(
+        USCC_ALPHABET
+    )
+    body = "91" + division + organisation
+    return body + uscc_check_character(body)
+
+
+def make_resident_id(rng: random.Random, division: str, today: date) -> str:
+    birth = today - timedelta(days=rng.randint(22 * 365, 65 * 365))
+    body = f"{division}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
+    return body + resident_id_check_digit(body)
+
+
+def make_phone(rng: random.Random) -> str:
+    return rng.choice(PHONE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    customers: int
+    events: int
+    last_position: int
+
+
+def _customer(rng: random.Random, today: date, uuid_source: Callable[[], UUID]) -> Customer:
+    city, division = rng.choice(CITIES)
+    registered_on = today - timedelta(days=rng.randint(30, 730))
+    tags = rng.sample(TAGS, rng.randint(0, 3))
+    if rng.random() < 0.6:
+        uscc = make_uscc(rng, division)
+        name = (
+            f"{city}{rng.choice(TRADE_NAMES)}{rng.choice(INDUSTRIES)}{rng.choice(COMPANY_FORMS)}"
+        )
+        return Customer.register(
+            new_id=enterprise_customer_id(USCC.parse(uscc)),
+            kind="enterprise",
+            name=name,
+            phone=make_phone(rng),
+            email=f"contact{rng.randint(100, 999)}@{rng.choice(['qinghe', 'hengyuan', 'ruifeng', 'huaxin'])}{rng.randint(1, 99)}.com.cn",
+            uscc=uscc,
+            source=rng.choice(SOURCES),
+            segment=rng.choice(SEGMENTS[:2]),
+            tags=tags,
+            marketing_consent=rng.random() < 0.7,
+            registered_on=registered_on,
+        )
+    return Customer.register(
+        new_id=uuid_source(),
+        kind="individual",
+        name=person_name(rng),
+        phone=make_phone(rng),
+        email=f"user{rng.randint(1000, 99999)}@{rng.choice(['qq.com', '163.com', '126.com', 'foxmail.com'])}",
+        id_number=make_resident_id(rng, division, today),
+        source=rng.choice(SOURCES),
+        segment="个人客户",
+        tags=tags,
+        marketing_consent=rng.random() < 0.5,
+        registered_on=registered_on,
+    )
+
+
+def _story(rng: random.Random, customer: Customer, today: date) -> None:
+    """Two years of a relationship: purchases, interactions, perhaps churn."""
+    if rng.random() < 0.7:
+        manager = rng.choice(MANAGERS)
+        customer.assign_account_manager(*manager)
+    start = customer.registered_on
+    span = (today - start).days
+    enterprise = customer.kind == "enterprise"
+    purchases = rng.randint(0, 30 if enterprise else 12)
+    churn_day = start + timedelta(days=rng.randint(span // 2, span)) if rng.random() < 0.15 else None
+    days = sorted(rng.randint(0, span) for _ in range(purchases))
+    for n, offset in enumerate(days):
+        on = start + timedelta(days=offset)
+        if churn_day and on > churn_day:
+            break
+        scale = Decimal(rng.randint(20_000, 8_000_000) if enterprise else rng.randint(5_000, 300_000))
+        amount = Money.parse((scale / 100).quantize(Decimal("0.01")))
+        customer.record_purchase(
+            f"SO{on:%Y%m%d}-{rng.randint(1000, 9999)}-{n}", amount, rng.choice(CATEGORIES), on
+        )
+    for _ in range(rng.randint(1, 10)):
+        kind = rng.choice(list(SUMMARIES))
+        on = start + timedelta(days=rng.randint(0, span))
+        at = datetime.combine(on, time(rng.randint(9, 17), rng.choice((0, 15, 30, 45))), SHANGHAI)
+        customer.record_interaction(kind, rng.choice(SUMMARIES[kind]), at, rng.choice(MANAGERS)[1])
+    if churn_day and customer.status != CustomerStatus.PROSPECT:
+        if rng.random() < 0.5:
+            customer.mark_at_risk("超过90天未下单")
+        customer.churn(rng.choice(["价格原因转向竞品", "业务调整不再采购", "服务响应不及时"]))
+        if rng.random() < 0.3:
+            customer.win_back("大客户回访与专属折扣")
+    elif customer.status == CustomerStatus.ACTIVE and rng.random() < 0.1:
+        customer.mark_at_risk("近期投诉增多")
+    if rng.random() < 0.5:
+        reviewed = today - timedelta(days=rng.randint(0, 300))
+        customer.confirm_info_reviewed(
+            max(reviewed, customer.registered_on), max(reviewed, customer.registered_on) + timedelta(days=365)
+        )
+
+
+def seed(
+    store: Kehu,
+    *,
+    customers: int = 300,
+    seed_value: int = 20250101,
+    clock: Clock = utc_now,
+    batch: int = 50,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Write the demo history: ``customers`` customers, saved ``batch`` at a time."""
+    rng = random.Random(seed_value)  # noqa: S311 - demo data, not security
+    today = business_today(clock)
+
+    def uuid_source() -> UUID:
+        return UUID(int=rng.getrandbits(128), version=4)
+
+    ctx = CommandContext.for_principal(DEMO_ACTOR, reason="demo data")
+    events = 0
+    last = 0
+    for chunk in _chunks(customers, batch):
+        made = []
+        for _ in range(chunk):
+            customer = _customer(rng, today, uuid_source)
+            _story(rng, customer, today)
+            events += len(customer.pending_events)
+            made.append(customer)
+        last = store.record_many(ctx, "demo.seed", list(made))
+        if progress is not None:
+            progress(chunk)
+    return DemoSummary(customers=customers, events=events, last_position=last)
+
+
+def _chunks(total: int, size: int) -> Iterator[int]:
+    while total > 0:
+        yield min(size, total)
+        total -= size

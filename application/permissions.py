@@ -1,0 +1,57 @@
+"""The role × command and role × query matrix, declared once and enforced in the
+application layer for HTTP, GraphQL and the CLI alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from application.context import Principal, Role
+from application.errors import Forbidden
+
+_ALL_SECTIONS = frozenset(
+    {
+        Role.INFORMATION,
+        Role.RELATIONSHIP,
+        Role.SERVICE,
+        Role.COMPLAINTS,
+        Role.SATISFACTION,
+        Role.CREDIT,
+        Role.RISK,
+        Role.MARKETING,
+    }
+)
+_EVERY_COMMANDER = frozenset({Role.ADMIN, Role.MANAGER, Role.INTEGRATOR, Role.SYSTEM})
+_READERS = _EVERY_COMMANDER | _ALL_SECTIONS | {Role.AUDITOR}
+
+COMMANDS: Mapping[str, frozenset[Role]] = {
+    "customers.register": _EVERY_COMMANDER | {Role.INFORMATION, Role.MARKETING},
+    "customers.update_profile": _EVERY_COMMANDER | {Role.INFORMATION},
+    "customers.confirm_info_reviewed": _EVERY_COMMANDER | {Role.INFORMATION},
+    "customers.assign_account_manager": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.record_interaction": _EVERY_COMMANDER
+    | {Role.RELATIONSHIP, Role.SERVICE, Role.MARKETING},
+    "customers.record_purchase": _EVERY_COMMANDER | {Role.INFORMATION, Role.MARKETING},
+    "customers.mark_at_risk": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.churn": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.win_back": _EVERY_COMMANDER | {Role.RELATIONSHIP, Role.MARKETING},
+}
+
+QUERIES: Mapping[str, frozenset[Role]] = {
+    "customers.read": _READERS,
+    "customers.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "events.feed": frozenset({Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR}),
+    "keys.manage": frozenset({Role.ADMIN}),
+}
+
+
+def authorize(principal: Principal, action: str) -> None:
+    """Raise :class:`Forbidden` unless the principal's role may perform ``action``."""
+    allowed = COMMANDS.get(action) or QUERIES.get(action)
+    if allowed is None:
+        raise Forbidden(f"{action} is not a known command or query")
+    if principal.role not in allowed and principal.role is not Role.ADMIN:
+        raise Forbidden(
+            f"role {principal.role.value} may not perform {action}",
+            role=principal.role.value,
+            action=action,
+        )

@@ -1,0 +1,124 @@
+"""kehu's configuration: one pydantic-settings class, read from ``KEHU_*`` variables
+and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Effective configuration. ``kehu config`` prints it with secrets hidden."""
+
+    model_config = SettingsConfigDict(env_prefix="KEHU_", env_file=".env", extra="ignore")
+
+    store: Literal["sqlite", "postgres"] = Field(
+        "sqlite", description="Event store: the embedded SQLite file, or PostgreSQL."
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Where the SQLite files live (events and read models)."
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL event store, e.g. postgresql://kehu:secret@127.0.0.1:5432/kehu",
+    )
+    postgres_schema: str = Field("public", description="PostgreSQL schema for kehu's tables.")
+    postgres_pool_size: int = Field(3, ge=1, le=50)
+    postgres_max_overflow: int = Field(2, ge=0, le=50)
+    read_database_url: SecretStr | None = Field(
+        None,
+        description="Optional separate PostgreSQL database for the read models "
+        "(defaults to the event store's database).",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="API processes behind `kehu serve`.")
+    run_projections: bool = Field(
+        True,
+        description="Run the projection workers inside `kehu serve` "
+        "(turn off when `kehu worker` runs them).",
+    )
+    projection_batch_size: int = Field(500, ge=1, le=10_000)
+    projection_poll_interval: float = Field(0.05, gt=0, le=10)
+    min_position_timeout: float = Field(
+        5.0, gt=0, le=60, description="How long a query waits for `minPosition`."
+    )
+    command_retries: int = Field(
+        5, ge=0, le=50, description="Reloads after a concurrent write before giving up."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("postgres_schema")
+    @classmethod
+    def _schema_is_identifier(cls, value: str) -> str:
+        if not value.replace("_", "").isalnum() or not value[0].isalpha():
+            raise ValueError("a schema name is letters, digits and underscores")
+        return value
+
+    def _pg_env(self, url: SecretStr | None) -> dict[str, str]:
+        if url is None:
+            raise ValueError("KEHU_DATABASE_URL is required when KEHU_STORE=postgres")
+        parts = urlsplit(url.get_secret_value())
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise ValueError("KEHU_DATABASE_URL must start with postgresql://")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            # Tailing readers were seen to miss events with the database functions on.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+
+    def event_store_env(self, *, create_table: bool) -> dict[str, str]:
+        """Environment for the library's infrastructure factory (event store)."""
+        if self.store == "postgres":
+            env = self._pg_env(self.database_url)
+        else:
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        env["CREATE_TABLE"] = "y" if create_table else "n"
+        return env
+
+    def read_model_env(self, *, create_table: bool) -> dict[str, str]:
+        """Environment for the read-model database (views and their tracking)."""
+        if self.store == "postgres":
+            env = self._pg_env(self.read_database_url or self.database_url)
+        else:
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "readmodels.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        env["CREATE_TABLE"] = "y" if create_table else "n"
+        return env
+
+    def public_view(self) -> dict[str, Any]:
+        """The configuration as ``kehu config`` shows it: secrets hidden."""
+        shown: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                parts = urlsplit(raw)
+                if parts.password:
+                    raw = raw.replace(f":{parts.password}@", ":***@")
+                shown[name] = raw
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        return shown

@@ -1,0 +1,432 @@
+"""The event store and the command pipeline every bounded context shares.
+
+``Kehu`` is one ``eventsourcing`` application holding every aggregate type, so that all
+events share one global order (the notification log): the position a command returns,
+the event feed, the projections and the audit hash chain all read that one sequence.
+See docs/adr/0001-one-application-one-log.md.
+
+A command runs as: idempotency check → load (or create) → act → stamp the audit envelope
+on every new event → one atomic ``save()`` together with the command receipt. A write
+that loses a race against another writer is retried on the fresh state (no lost update)
+unless the caller pinned a version with If-Match (then it is a conflict).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
+
+from application.context import CommandContext
+from application.errors import (
+    AlreadyExists,
+    ConcurrencyExhausted,
+    IdempotencyKeyReused,
+    NotFound,
+    VersionConflict,
+)
+from application.receipts import CommandReceipt, receipt_id
+from domain.base import Envelope, KehuAggregate, MissingActorError
+from domain.values import Money
+
+log = logging.getLogger("kehu.store")
+
+A = TypeVar("A", bound=KehuAggregate)
+
+
+# -- transcodings for the value types kept in events -----------------------------------
+
+
+class EnvelopeAsDict(Transcoding):
+    type = Envelope
+    name = "envelope"
+
+    def encode(self, obj: Envelope) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> Envelope:
+        return Envelope.from_dict(data)
+
+
+class MoneyAsDict(Transcoding):
+    type = Money
+    name = "money"
+
+    def encode(self, obj: Money) -> dict[str, str]:
+        return {"amount": str(obj.amount), "currency": obj.currency}
+
+    def decode(self, data: dict[str, str]) -> Money:
+        return Money(Decimal(data["amount"]), data["currency"])
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class SetAsList(Transcoding):
+    """Aggregate state in snapshots may hold sets."""
+
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return sorted(obj, key=str)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
+class EnvelopeMapper(Mapper[UUID]):
+    """Refuses to store an aggregate event that carries no audit envelope."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if not isinstance(domain_event, Snapshot):
+            envelope = vars(domain_event).get("envelope")
+            if not isinstance(envelope, Envelope):
+                raise MissingActorError(
+                    f"{type(domain_event).__qualname__} has no audit envelope:"
+                    " an event cannot be stored without an actor"
+                )
+        return super().to_stored_event(domain_event)
+
+
+# -- results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What every command returns: the aggregate's id, its new version, the global
+    position of its last event, and the names of the events it recorded."""
+
+    id: UUID
+    version: int
+    position: int
+    events: list[str] = field(default_factory=list)
+    created: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "position": self.position,
+            "events": list(self.events),
+        }
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A stored event as auditors and integrators see it."""
+
+    position: int | None
+    aggregate_type: str
+    aggregate_id: UUID
+    version: int
+    type: str
+    recorded_at: datetime
+    envelope: Envelope | None
+    payload: dict[str, Any]
+    event: Any = field(repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "aggregate_type": self.aggregate_type,
+            "aggregate_id": str(self.aggregate_id),
+            "version": self.version,
+            "type": self.type,
+            "recorded_at": self.recorded_at.isoformat(),
+            "envelope": asdict(self.envelope) if self.envelope else None,
+            "payload": self.payload,
+        }
+
+
+_EVENT_ATTRS = {"originator_id", "originator_version", "timestamp", "originator_topic", "envelope"}
+
+
+def describe(event: Any, position: int | None = None) -> RecordedEvent:
+    state = vars(event)
+    qualname = type(event).__qualname__
+    return RecordedEvent(
+        position=position,
+        aggregate_type=qualname.split(".")[0],
+        aggregate_id=event.originator_id,
+        version=event.originator_version,
+        type=qualname,
+        recorded_at=event.timestamp,
+        envelope=state.get("envelope"),
+        payload={k: v for k, v in state.items() if k not in _EVENT_ATTRS},
+        event=event,
+    )
+
+
+# -- the application ------------------------------------------------------------------------
+
+
+class Kehu(Application[UUID]):
+    """kehu's event store: every aggregate, one global order."""
+
+    name = "kehu"
+
+    def __init__(self, env: dict[str, str] | None = None, *, command_retries: int = 5) -> None:
+        super().__init__(env)
+        self.command_retries = command_retries
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=EnvelopeMapper
+        )
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in (EnvelopeAsDict(), MoneyAsDict(), DateAsISO(), SetAsList()):
+            transcoder.register(transcoding)
+
+    # -- reading ------------------------------------------------------------------
+
+    def load(self, aggregate_id: UUID, kind: type[A], *, version: int | None = None) -> A:
+        """The aggregate as it stands (or stood at ``version``)."""
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}")
+        if version is not None and aggregate.version != version:
+            raise NotFound(
+                f"{kind.__name__.lower()} {aggregate_id} has no version {version}",
+                latest=aggregate.version,
+            )
+        return aggregate
+
+    def load_as_of(self, aggregate_id: UUID, kind: type[A], as_of: datetime) -> A:
+        """The aggregate as it stood at a past (recorded) time."""
+        aggregate: Any = None
+        for stored in self.events.get(aggregate_id):
+            if stored.timestamp > as_of:
+                break
+            aggregate = stored.mutate(aggregate)
+        if aggregate is None:
+            if self.exists(aggregate_id):
+                raise NotFound(f"{kind.__name__.lower()} {aggregate_id} did not exist at {as_of}")
+            raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}")
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}")
+        return cast(A, aggregate)
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def history(
+        self, aggregate_id: UUID, *, after_version: int = 0, limit: int = 100
+    ) -> list[RecordedEvent]:
+        events = self.events.get(aggregate_id, gt=after_version or None, limit=limit)
+        return [describe(e) for e in events]
+
+    def feed(
+        self, after: int, limit: int, *, include_receipts: bool = False
+    ) -> list[RecordedEvent]:
+        """Events in global order after a position (the integrators' feed). Command
+        receipts are internal and left out unless asked for."""
+        described: list[RecordedEvent] = []
+        start = after + 1
+        while len(described) < limit:
+            notifications = self.recorder.select_notifications(start=start, limit=limit)
+            if not notifications:
+                break
+            for notification in notifications:
+                event = self.mapper.to_domain_event(notification)
+                if include_receipts or not isinstance(event, CommandReceipt.Recorded):
+                    described.append(describe(event, notification.id))
+                    if len(described) == limit:
+                        break
+            start = notifications[-1].id + 1
+        return described
+
+    def iter_notifications(self, after: int, batch: int = 1000) -> Iterator[Any]:
+        start = after + 1
+        while True:
+            chunk = self.recorder.select_notifications(start=start, limit=batch)
+            if not chunk:
+                return
+            yield from chunk
+            start = chunk[-1].id + 1
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int:
+        """The global position of one stored event."""
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        table = self.recorder.events_table_name  # type: ignore[attr-defined]
+        if hasattr(datastore, "schema"):  # PostgreSQL
+            sql = (
+                f'SELECT notification_id AS position FROM "{datastore.schema}"."{table}"'
+                " WHERE originator_id = %s AND originator_version = %s"
+            )
+            params: tuple[Any, ...] = (aggregate_id, version)
+        else:  # SQLite
+            sql = (
+                f"SELECT rowid AS position FROM {table}"
+                " WHERE originator_id = ? AND originator_version = ?"
+            )
+            params = (aggregate_id.hex, version)
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no event {aggregate_id} v{version}")
+        return int(row["position"])
+
+    # -- writing ------------------------------------------------------------------
+
+    def execute(
+        self,
+        ctx: CommandContext,
+        command: str,
+        *,
+        kind: type[A],
+        target: UUID | None = None,
+        create: Callable[[], A] | None = None,
+        act: Callable[[A], None] | None = None,
+    ) -> CommandResult:
+        """Run one command with the guarantees in DESIGN.md (envelope, idempotency,
+        optimistic concurrency) and return its result."""
+        if (create is None) == (target is None):
+            raise ValueError("a command either creates an aggregate or acts on one")
+        rid = receipt_id(ctx.principal.id, ctx.command_id) if ctx.idempotent else None
+        if rid is not None:
+            prior = self._receipt(rid)
+            if prior is not None:
+                return self._replay(prior, ctx, command)
+
+        for _attempt in range(self.command_retries + 1):
+            if create is not None:
+                aggregate = create()
+            else:
+                assert target is not None
+                aggregate = self.load(target, kind)
+                if ctx.expected_version is not None and aggregate.version != ctx.expected_version:
+                    raise VersionConflict(
+                        f"{kind.__name__.lower()} {target} is at version {aggregate.version},"
+                        f" not {ctx.expected_version}",
+                        current_version=aggregate.version,
+                        expected_version=ctx.expected_version,
+                    )
+                if act is not None:
+                    act(aggregate)
+            pending = list(aggregate.collect_events())
+            envelope = ctx.envelope(command)
+            names = [type(e).__qualname__ for e in pending]
+            partial = {
+                "id": str(aggregate.id),
+                "version": aggregate.version,
+                "events": names,
+                "created": create is not None,
+            }
+            to_save: list[Any] = []
+            if rid is not None:
+                receipt = CommandReceipt(
+                    id=rid,
+                    command=command,
+                    principal_id=ctx.principal.id,
+                    request_hash=ctx.request_hash,
+                    result=partial,
+                )
+                to_save.extend(receipt.collect_events())
+            to_save.extend(pending)
+            for stored in to_save:
+                object.__setattr__(stored, "envelope", envelope)
+            try:
+                recordings = self.save(*to_save) if to_save else []
+            except IntegrityError:
+                if rid is not None:
+                    prior = self._receipt(rid)
+                    if prior is not None:
+                        return self._replay(prior, ctx, command)
+                if create is not None:
+                    raise AlreadyExists(
+                        f"{kind.__name__.lower()} {aggregate.id} already exists",
+                        id=str(aggregate.id),
+                    ) from None
+                if ctx.expected_version is not None:
+                    current = self.load(aggregate.id, kind).version
+                    raise VersionConflict(
+                        f"{kind.__name__.lower()} {aggregate.id} changed concurrently;"
+                        f" it is now at version {current}",
+                        current_version=current,
+                        expected_version=ctx.expected_version,
+                    ) from None
+                log.info("concurrent write on %s; retrying on fresh state", aggregate.id)
+                continue
+            if pending:
+                position = recordings[-1].notification.id
+            else:
+                position = self.position_of(aggregate.id, aggregate.version)
+            return CommandResult(
+                id=aggregate.id,
+                version=aggregate.version,
+                position=position,
+                events=names,
+                created=create is not None,
+            )
+        raise ConcurrencyExhausted(
+            f"gave up after {self.command_retries + 1} attempts: the aggregate kept changing"
+        )
+
+    def record_many(
+        self, ctx: CommandContext, command: str, aggregates: list[KehuAggregate]
+    ) -> int:
+        """Save many new or changed aggregates in one atomic ``save()``, each event with
+        the envelope of ``ctx`` (bulk import and demo data). Returns the last position."""
+        envelope = ctx.envelope(command)
+        pending: list[Any] = []
+        for aggregate in aggregates:
+            pending.extend(aggregate.collect_events())
+        for stored in pending:
+            object.__setattr__(stored, "envelope", envelope)
+        recordings = self.save(*pending)
+        return recordings[-1].notification.id if recordings else self.max_position()
+
+    def _receipt(self, rid: UUID) -> CommandReceipt | None:
+        try:
+            found = self.repository.get(rid)
+        except AggregateNotFoundError:
+            return None
+        return cast(CommandReceipt, found)
+
+    def _replay(self, receipt: CommandReceipt, ctx: CommandContext, command: str) -> CommandResult:
+        if receipt.command != command or receipt.request_hash != ctx.request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request",
+                first_command=receipt.command,
+            )
+        result = receipt.result
+        aggregate_id = UUID(result["id"])
+        return CommandResult(
+            id=aggregate_id,
+            version=int(result["version"]),
+            position=self.position_of(aggregate_id, int(result["version"])),
+            events=list(result["events"]),
+            created=bool(result["created"]),
+        )

@@ -1,0 +1,130 @@
+"""The one place that wires kehu together: settings → event store, read-model store,
+projections, application services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from application.clock import Clock, utc_now
+from application.customers import CustomerService
+from application.errors import ProjectionTimeout
+from application.keys import ApiKeys
+from application.settings import Settings
+from application.store import Kehu
+from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
+from projections.customers import CustomerProjection, CustomerQueries
+
+log = logging.getLogger("kehu")
+
+PROJECTIONS: tuple[type[KehuProjection], ...] = (CustomerProjection,)
+
+
+@dataclass
+class System:
+    """kehu, assembled."""
+
+    settings: Settings
+    store: Kehu
+    views: ViewStore
+    projections: list[KehuProjection]
+    customers: CustomerService
+    keys: ApiKeys
+    customer_queries: CustomerQueries
+    worker: ProjectionWorker | None = field(default=None)
+
+    def projection_worker(self) -> ProjectionWorker:
+        return ProjectionWorker(
+            self.store.recorder,
+            self.store.mapper,
+            self.projections,
+            batch_size=self.settings.projection_batch_size,
+            poll_interval=self.settings.projection_poll_interval,
+        )
+
+    def start_projections(self) -> None:
+        if self.worker is None:
+            self.worker = self.projection_worker()
+            self.worker.start()
+
+    def catch_up(self) -> int:
+        """Bring every read model up to date now (tests, CLI)."""
+        worker = self.projection_worker()
+        return sum(worker.catch_up(p) for p in self.projections)
+
+    def wait_for(self, position: int | None, timeout: float | None = None) -> None:
+        """Read-your-writes: wait, bounded, until the read models reach ``position``."""
+        if not position:
+            return
+        limit = self.settings.min_position_timeout if timeout is None else timeout
+        if not wait_for_position(self.projections, position, limit):
+            behind = min(p.position() for p in self.projections)
+            raise ProjectionTimeout(
+                f"the read models reached position {behind}, not {position},"
+                f" within {limit:g} s; retry shortly",
+                min_position=position,
+                current_position=behind,
+            )
+
+    def projection_lag(self) -> dict[str, int]:
+        head = self.store.max_position()
+        return {p.name: max(0, head - p.position()) for p in self.projections}
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        self.views.close()
+        self.store.factory.close()
+
+
+def _create_postgres_schema(url: str, schema: str) -> None:
+    import psycopg  # noqa: PLC0415 - only needed for PostgreSQL
+
+    parts = urlsplit(url)
+    with psycopg.connect(
+        dbname=unquote(parts.path.lstrip("/")) or "postgres",
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def init_storage(settings: Settings) -> None:
+    """Create every table once (``kehu db init``; first start on SQLite). Run it in one
+    process before starting workers: concurrent creation races in PostgreSQL."""
+    if settings.store == "postgres":
+        for url in {settings.database_url, settings.read_database_url} - {None}:
+            assert url is not None
+            _create_postgres_schema(url.get_secret_value(), settings.postgres_schema)
+    system = build(settings, create_tables=True)
+    try:
+        for projection in system.projections:
+            system.views.create_tables(projection.ddl())
+    finally:
+        system.close()
+
+
+def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc_now) -> System:
+    """Assemble kehu. Tables are not created unless asked (see :func:`init_storage`)."""
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Kehu(
+        settings.event_store_env(create_table=create_tables),
+        command_retries=settings.command_retries,
+    )
+    views = ViewStore(settings.read_model_env(create_table=create_tables))
+    projections = [cls(views) for cls in PROJECTIONS]
+    return System(
+        settings=settings,
+        store=store,
+        views=views,
+        projections=projections,
+        customers=CustomerService(store, clock),
+        keys=ApiKeys(store),
+        customer_queries=CustomerQueries(views),
+    )

@@ -1,0 +1,246 @@
+"""The ``kehu`` command-line tool."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from application.context import CommandContext, Principal, Role
+from application.demo import seed
+from application.settings import Settings
+from interfaces.bootstrap import System, build, init_storage
+
+app = typer.Typer(help="kehu (客户): event-sourced customer management.", no_args_is_help=True)
+db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+console = Console(stderr=True)
+CLI_ADMIN = Principal(id=f"cli:{os.environ.get('USER', 'operator')}", role=Role.ADMIN, name="kehu CLI")
+
+
+def progress_bar() -> Progress:
+    """A progress bar with a rate, for long commands."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def config() -> None:
+    """Print the effective configuration (secrets hidden)."""
+    typer.echo(json.dumps(_settings().public_view(), indent=2, ensure_ascii=False))
+
+
+@db_app.command("init")
+def db_init() -> None:
+    """Create every table once (run before starting several workers)."""
+    settings = _settings()
+    init_storage(settings)
+    where = settings.data_dir if settings.store == "sqlite" else settings.postgres_schema
+    console.print(f"[green]tables ready[/green] ({settings.store}: {where})")
+
+
+def _issue_key(system: System, role: Role, name: str) -> str:
+    ctx = CommandContext.for_principal(CLI_ADMIN, reason=f"key for {name}")
+    token, _ = system.keys.issue(ctx, role, name)
+    return token
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="The key's role")] = Role.ADMIN,
+    name: Annotated[str, typer.Option(help="Who or what the key is for")] = "",
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    settings = _settings()
+    if settings.store == "sqlite":
+        init_storage(settings)
+    system = build(settings)
+    try:
+        token = _issue_key(system, role, name or role.value)
+    finally:
+        system.close()
+    console.print(f"[green]API key for role {role.value}[/green] (shown once):")
+    typer.echo(token)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The id part of kehu_<id>_<secret>")],
+    reason: Annotated[str, typer.Option()] = "revoked by operator",
+) -> None:
+    """Revoke an API key."""
+    system = build(_settings())
+    try:
+        system.keys.revoke(CommandContext.for_principal(CLI_ADMIN, reason=reason), key_id, reason)
+    finally:
+        system.close()
+    console.print(f"[yellow]revoked[/yellow] {key_id}")
+
+
+def _seed_demo(system: System, customers: int) -> None:
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task("demo customers", total=customers, rate="")
+
+        def advance(n: int) -> None:
+            done = bar.tasks[0].completed + n
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, advance=n, rate=f"{rate:,.0f} customers/s")
+
+        summary = seed(system.store, customers=customers, progress=advance)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"[green]demo data[/green]: {summary.customers} customers, {summary.events} events"
+        f" in {elapsed:.1f} s ({summary.events / max(elapsed, 1e-9):,.0f} events/s)"
+    )
+    _catch_up(system)
+
+
+def _catch_up(system: System) -> None:
+    head = system.store.max_position()
+    worker = system.projection_worker()
+    for projection in system.projections:
+        behind = head - projection.position()
+        if behind <= 0:
+            continue
+        started = time.perf_counter()
+        with progress_bar() as bar:
+            task = bar.add_task(f"projection {projection.name}", total=behind, rate="")
+
+            def advance(n: int, task: int = task, bar: Progress = bar, t0: float = started) -> None:
+                done = bar.tasks[0].completed + n
+                bar.update(task, advance=n, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} events/s")
+
+            worker.catch_up(projection, until=head, progress=advance)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
+) -> None:
+    """Write realistic demo data (Chinese names, valid USCCs and ID numbers, two years of
+    purchases and interactions) and bring the read models up to date."""
+    settings = _settings()
+    if settings.store == "sqlite":
+        init_storage(settings)
+    system = build(settings)
+    try:
+        _seed_demo(system, customers)
+    finally:
+        system.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int | None, typer.Option(help="API processes")] = None,
+    with_demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Seed demo data if the store is empty and print an admin key"),
+    ] = False,
+) -> None:
+    """Serve the HTTP API, GraphQL and the projections."""
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.store == "sqlite" or with_demo:
+        init_storage(settings)
+    if with_demo:
+        system = build(settings)
+        try:
+            if system.store.max_position() == 0:
+                _seed_demo(system, 300)
+            token = _issue_key(system, Role.ADMIN, "demo admin")
+        finally:
+            system.close()
+        console.print("\n[bold green]Try the API with this admin key[/bold green] (shown once):")
+        typer.echo(token)
+        console.print(
+            f'  curl -H "Authorization: Bearer {token}" http://{host}:{port}/api/v1/events?limit=3\n',
+            soft_wrap=True,
+        )
+    console.print(
+        f"kehu on [bold]http://{host}:{port}[/bold] — API docs: http://{host}:{port}/docs,"
+        f" GraphiQL: http://{host}:{port}/graphql ({settings.store} store)",
+        soft_wrap=True,
+    )
+    if workers == 1:
+        from interfaces.rest.app import create_app  # noqa: PLC0415
+
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=settings.log_level)
+        return
+    # Several API processes: the tables already exist (created above or by `kehu db init`);
+    # the projections run once, here in the supervising process, not in every worker.
+    os.environ["KEHU_RUN_PROJECTIONS"] = "false"
+    system = build(settings)
+    if settings.run_projections:
+        system.start_projections()
+    try:
+        uvicorn.run(
+            "interfaces.rest.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+        )
+    finally:
+        system.close()
+
+
+@app.command()
+def worker() -> None:
+    """Run the projection workers on their own (with KEHU_RUN_PROJECTIONS=false on the API)."""
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    system = build(settings)
+    system.start_projections()
+    console.print(f"projection worker following the {settings.store} event store; Ctrl-C to stop")
+    stop = threading.Event()
+    try:
+        while not stop.wait(5):
+            lag = system.projection_lag()
+            logging.getLogger("kehu.worker").debug("lag %s", lag)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        system.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,270 @@
+"""HTTP commands and reads for customers: ``/api/v1/customers``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+from application.privacy import mask_value, may_see_personal_data
+from application.store import CommandResult
+from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
+from interfaces.rest.events import EventOut, history_page
+from interfaces.rest.problems import ProblemError
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+DecimalString = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^\d{1,15}(\.\d{1,4})?$",
+        description='A decimal amount as a string, e.g. "1234.50" (never a JSON number).',
+        examples=["1234.50"],
+    ),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandOut(BaseModel):
+    """The result of every command."""
+
+    id: UUID
+    version: int = Field(description="The aggregate's version after the command.")
+    position: int = Field(
+        description="Global position of the command's last event: pass it as `minPosition`"
+        " (or `X-Kehu-Min-Position`) to read your own write."
+    )
+    events: list[str]
+
+
+def respond(result: CommandResult, created_status: int = 201) -> JSONResponse:
+    status = created_status if result.created else 200
+    return JSONResponse(
+        result.as_json(), status_code=status, headers={"ETag": f'"{result.version}"'}
+    )
+
+
+class RegisterCustomer(Body):
+    kind: Literal["enterprise", "individual"] = Field(
+        description="enterprise 企业客户 or individual 个人客户"
+    )
+    name: StrictStr = Field(min_length=1, max_length=200, examples=["杭州青禾贸易有限公司"])
+    phone: StrictStr | None = Field(
+        None, description="Mainland mobile number", examples=["13812345678"]
+    )
+    email: StrictStr | None = None
+    uscc: StrictStr | None = Field(
+        None, description="Unified Social Credit Code (统一社会信用代码); required for enterprises"
+    )
+    id_number: StrictStr | None = Field(None, description="Resident ID number (居民身份证号码)")
+    segment: StrictStr | None = None
+    source: StrictStr | None = Field(None, description="Source channel, e.g. referral, exhibition")
+    tags: list[StrictStr] = Field(default_factory=list)
+    marketing_consent: StrictBool = False
+    registered_on: date | None = Field(
+        None, description="Business date; today in Asia/Shanghai if absent"
+    )
+
+
+class UpdateProfile(Body):
+    """Only the fields present are changed; only real changes are recorded."""
+
+    name: StrictStr | None = None
+    phone: StrictStr | None = None
+    email: StrictStr | None = None
+    segment: StrictStr | None = None
+    source: StrictStr | None = None
+    tags: list[StrictStr] | None = None
+    marketing_consent: StrictBool | None = None
+
+
+class AssignAccountManager(Body):
+    manager_id: StrictStr = Field(min_length=1, max_length=64)
+    manager_name: StrictStr = Field(min_length=1, max_length=100)
+
+
+class RecordInteraction(Body):
+    kind: Literal["visit", "call", "email", "feedback"]
+    summary: StrictStr = Field(min_length=1, max_length=2000)
+    occurred_at: AwareDatetime | None = Field(None, description="ISO-8601 with offset")
+    staff: StrictStr | None = None
+
+
+class RecordPurchase(Body):
+    order_ref: StrictStr = Field(min_length=1, max_length=64)
+    amount: DecimalString
+    currency: StrictStr = Field("CNY", pattern=r"^[A-Z]{3}$")
+    category: StrictStr = Field(min_length=1, max_length=60)
+    occurred_on: date | None = Field(None, description="Business date of the purchase")
+
+
+class Reason(Body):
+    reason: StrictStr = Field(min_length=1, max_length=500)
+
+
+class WinBack(Body):
+    action: StrictStr = Field(
+        min_length=1, max_length=500, description="The action or campaign credited"
+    )
+
+
+class ConfirmInfoReview(Body):
+    next_review_due: date
+    reviewed_on: date | None = None
+
+
+COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (bad JSON, bad If-Match)"},
+    401: {"description": "No or unknown API key"},
+    403: {"description": "The key's role may not run this command"},
+    404: {"description": "No such customer"},
+    409: {"description": "Version conflict (If-Match) or refused by the customer's state"},
+    422: {"description": "Invalid input, or Idempotency-Key reused with another body"},
+}
+
+
+@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+def register_customer(body: RegisterCustomer, ctx: ContextDep, system: SystemDep) -> JSONResponse:
+    """Register a customer (客户登记). Enterprises are keyed by USCC: a second
+    registration of the same USCC is refused with 409 `conflict.already_exists`."""
+    return respond(system.customers.register(ctx, **body.model_dump()))
+
+
+@router.post(
+    "/{customer_id}/update-profile", response_model=CommandOut, responses=COMMAND_RESPONSES
+)
+def update_profile(
+    customer_id: UUID, body: UpdateProfile, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    changes = body.model_dump(include=body.model_fields_set)
+    if not changes:
+        raise ProblemError(
+            422, "validation.nothing_to_update", "Nothing to update", "give at least one field"
+        )
+    return respond(system.customers.update_profile(ctx, customer_id, changes))
+
+
+@router.post(
+    "/{customer_id}/assign-account-manager", response_model=CommandOut, responses=COMMAND_RESPONSES
+)
+def assign_account_manager(
+    customer_id: UUID, body: AssignAccountManager, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    """Assign the dedicated account manager (专属客户经理)."""
+    return respond(
+        system.customers.assign_account_manager(
+            ctx, customer_id, body.manager_id, body.manager_name
+        )
+    )
+
+
+@router.post(
+    "/{customer_id}/record-interaction", response_model=CommandOut, responses=COMMAND_RESPONSES
+)
+def record_interaction(
+    customer_id: UUID, body: RecordInteraction, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    """Record a visit, call, email or feedback (客户沟通)."""
+    return respond(system.customers.record_interaction(ctx, customer_id, **body.model_dump()))
+
+
+@router.post(
+    "/{customer_id}/record-purchase", response_model=CommandOut, responses=COMMAND_RESPONSES
+)
+def record_purchase(
+    customer_id: UUID, body: RecordPurchase, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    """Record a purchase (交易记录). The first purchase makes a prospect active;
+    a churned customer is refused with 409 `customer.churned`."""
+    return respond(system.customers.record_purchase(ctx, customer_id, **body.model_dump()))
+
+
+@router.post("/{customer_id}/mark-at-risk", response_model=CommandOut, responses=COMMAND_RESPONSES)
+def mark_at_risk(
+    customer_id: UUID, body: Reason, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    return respond(system.customers.mark_at_risk(ctx, customer_id, body.reason))
+
+
+@router.post("/{customer_id}/churn", response_model=CommandOut, responses=COMMAND_RESPONSES)
+def churn(customer_id: UUID, body: Reason, ctx: ContextDep, system: SystemDep) -> JSONResponse:
+    return respond(system.customers.churn(ctx, customer_id, body.reason))
+
+
+@router.post("/{customer_id}/win-back", response_model=CommandOut, responses=COMMAND_RESPONSES)
+def win_back(customer_id: UUID, body: WinBack, ctx: ContextDep, system: SystemDep) -> JSONResponse:
+    return respond(system.customers.win_back(ctx, customer_id, body.action))
+
+
+@router.post(
+    "/{customer_id}/confirm-info-review", response_model=CommandOut, responses=COMMAND_RESPONSES
+)
+def confirm_info_review(
+    customer_id: UUID, body: ConfirmInfoReview, ctx: ContextDep, system: SystemDep
+) -> JSONResponse:
+    """Confirm the periodic information review (定期审核) and set the next due date."""
+    return respond(
+        system.customers.confirm_info_reviewed(
+            ctx, customer_id, next_review_due=body.next_review_due, reviewed_on=body.reviewed_on
+        )
+    )
+
+
+_PERSONAL_STATE_FIELDS = ("name", "phone", "email", "id_number")
+
+
+@router.get("/{customer_id}", responses={404: {"description": "No such customer (then)"}})
+def get_customer(
+    customer_id: UUID,
+    principal: PrincipalDep,
+    system: SystemDep,
+    response: Response,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="State as it stood at this time")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="State as it stood at this version")
+    ] = None,
+) -> dict[str, Any]:
+    """One customer from its events — now, at a past time (`as_of`) or at a version."""
+    if as_of is not None and version is not None:
+        raise ProblemError(
+            422, "validation.as_of_and_version", "Choose one", "give as_of or version, not both"
+        )
+    state = system.customers.get(principal, customer_id, version=version, as_of=as_of)
+    data = {k: _json(v) for k, v in vars(state).items()}
+    if not may_see_personal_data(principal.role):
+        for field in _PERSONAL_STATE_FIELDS:
+            data[field] = mask_value(data[field])
+    response.headers["ETag"] = f'"{state.version}"'
+    return data
+
+
+@router.get("/{customer_id}/history", response_model=list[EventOut])
+def customer_history(
+    customer_id: UUID,
+    principal: PrincipalDep,
+    system: SystemDep,
+    after_version: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """The customer's events with their audit envelopes, oldest first, paged by version."""
+    events = system.customers.history(
+        principal, customer_id, after_version=after_version, limit=limit
+    )
+    return history_page(events, principal)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value

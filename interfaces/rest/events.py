@@ -1,0 +1,73 @@
+"""The event feed for integrators (global order) and event pages for auditors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from application.context import Principal
+from application.permissions import authorize
+from application.privacy import mask_event_payload, may_see_personal_data
+from application.store import RecordedEvent
+from domain.values import Money
+from interfaces.rest.deps import PrincipalDep, SystemDep
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+
+class EventOut(BaseModel):
+    position: int | None
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    type: str
+    recorded_at: str
+    envelope: dict[str, Any] | None
+    payload: dict[str, Any]
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_json(v) for v in value]
+    return value
+
+
+def history_page(events: list[RecordedEvent], principal: Principal) -> list[dict[str, Any]]:
+    visible = may_see_personal_data(principal.role)
+    page = []
+    for recorded in events:
+        data = recorded.as_json()
+        payload = recorded.payload
+        if not visible:
+            payload = mask_event_payload(type(recorded.event), payload)
+        data["payload"] = to_json(payload)
+        page.append(data)
+    return page
+
+
+@router.get("/events", response_model=list[EventOut])
+def event_feed(
+    principal: PrincipalDep,
+    system: SystemDep,
+    after: Annotated[int, Query(ge=0, description="Global position to read after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Events in global order after a position. Personal data is masked unless the
+    caller's role may see it. Follow it by passing the last position as `after`."""
+    authorize(principal, "events.feed")
+    return history_page(system.store.feed(after, limit), principal)

@@ -1,0 +1,235 @@
+"""How read models are kept: follow the notification log, write view rows and the
+tracking record in one transaction, exactly once.
+
+- :class:`ViewStore` is the read-model database: the library's own tracking recorder
+  (SQLite file or PostgreSQL) plus the view tables, with SQL written once (``?``
+  placeholders, translated for psycopg) so that each view runs on both stores.
+- :class:`KehuProjection` is the library's ``Projection`` with handlers per event type.
+  Its ``process_event`` (one event, one transaction) serves the library's own runner;
+  :meth:`KehuProjection.process_batch` serves kehu's batched follower.
+- :class:`ProjectionWorker` follows the log by polling the recorder's
+  ``select_notifications`` after the last tracked position (the SQLite recorder has no
+  subscription), a few hundred events per transaction.
+
+Events a view does not handle still advance its tracking record, so a read-your-writes
+wait never hangs on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    Mapper,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.projection import Projection
+from eventsourcing.utils import Environment
+
+log = logging.getLogger("kehu.projections")
+
+
+class ViewStore:
+    """The read-model database: view tables and their tracking records."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.factory = InfrastructureFactory.construct(Environment("kehu_views", env))
+        self.tracking: TrackingRecorder = self.factory.tracking_recorder()
+        datastore: Any = self.factory.datastore  # type: ignore[attr-defined]
+        self.datastore = datastore
+        self.is_postgres = hasattr(datastore, "schema")
+        self.schema: str = datastore.schema if self.is_postgres else ""
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{name}"' if self.is_postgres else f'"{name}"'
+
+    def sql(self, statement: str) -> str:
+        """Statements are written with ``?`` placeholders; psycopg wants ``%s``."""
+        if self.is_postgres:
+            return statement.replace("%", "%%").replace("?", "%s")
+        return statement
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as raw:
+            yield Cursor(self, raw)
+
+    def insert_tracking(self, cursor: Cursor, tracking: Tracking) -> None:
+        self.tracking._insert_tracking(cursor.raw, tracking)  # type: ignore[attr-defined]
+
+    def max_tracking_id(self, name: str) -> int:
+        return self.tracking.max_tracking_id(name) or 0
+
+    def create_tables(self, statements: Sequence[str]) -> None:
+        """The tracking table comes from the library's recorder; these are the views'."""
+        with self.transaction(commit=True) as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+class Cursor:
+    """A cursor of the view store that takes ``?`` placeholders on both stores."""
+
+    def __init__(self, store: ViewStore, raw: Any) -> None:
+        self.store = store
+        self.raw = raw
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Cursor:
+        self.raw.execute(self.store.sql(statement), tuple(params))
+        return self
+
+    def fetchone(self) -> Any:
+        return self.raw.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self.raw.fetchall())
+
+
+class KehuProjection(Projection[TrackingRecorder]):
+    """A read model kept from kehu's events.
+
+    Subclasses register handlers on :meth:`apply` with ``@apply.register`` — one per
+    event type, named after it — and declare their tables in :meth:`ddl`.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, views: ViewStore) -> None:
+        super().__init__(view=views.tracking)
+        self.views = views
+
+    @property
+    def tracking_name(self) -> str:
+        return f"kehu:{self.name}"
+
+    def ddl(self) -> list[str]:
+        """CREATE TABLE / CREATE INDEX statements (IF NOT EXISTS)."""
+        return []
+
+    def t(self, name: str) -> str:
+        return self.views.table(name)
+
+    def apply(self, event: Any, cursor: Cursor) -> None:
+        """Each view defines its own ``@singledispatchmethod`` here (a dispatcher shared
+        by every view would let one view's handler replace another's). Events without
+        a handler change no rows; tracking still advances."""
+        raise NotImplementedError
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """One event, one transaction: what the library's ProjectionRunner calls."""
+        self.process_batch([domain_event], tracking.notification_id)
+
+    def process_batch(self, events: Sequence[Any], last_position: int) -> None:
+        """Apply events and record the tracking position in one transaction."""
+        with self.views.transaction(commit=True) as cursor:
+            # Tracking first: it takes the write lock at once (SQLite), and a second
+            # worker on the same position fails here before doing any work.
+            self.views.insert_tracking(cursor, Tracking(self.tracking_name, last_position))
+            for event in events:
+                self.apply(event, cursor)
+
+    def position(self) -> int:
+        return self.views.max_tracking_id(self.tracking_name)
+
+    def reset(self, cursor: Cursor) -> None:
+        """Empty the view's tables (for a rebuild from position 0)."""
+
+
+class ProjectionWorker:
+    """Follows the notification log for a set of projections (one thread each)."""
+
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        projections: Sequence[KehuProjection],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.errors: dict[str, str] = {}
+
+    def catch_up(
+        self,
+        projection: KehuProjection,
+        *,
+        until: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Process everything after the projection's position; return events seen."""
+        seen = 0
+        position = projection.position()
+        while not self._stop.is_set():
+            notifications = self.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size, stop=until
+            )
+            if not notifications:
+                break
+            events = [self.mapper.to_domain_event(n) for n in notifications]
+            position = notifications[-1].id
+            projection.process_batch(events, position)
+            seen += len(notifications)
+            if progress is not None:
+                progress(len(notifications))
+        return seen
+
+    def _run(self, projection: KehuProjection) -> None:
+        backoff = self.poll_interval
+        while not self._stop.is_set():
+            try:
+                seen = self.catch_up(projection)
+                self.errors.pop(projection.name, None)
+                backoff = self.poll_interval
+            except Exception as error:  # keep following; report the failure in /readyz
+                log.exception("projection %s failed; retrying", projection.name)
+                self.errors[projection.name] = f"{type(error).__name__}: {error}"
+                seen = 0
+                backoff = min(backoff * 2, 5.0)
+            if not seen:
+                self._stop.wait(backoff)
+
+    def start(self) -> None:
+        for projection in self.projections:
+            thread = threading.Thread(
+                target=self._run, args=(projection,), name=f"projection-{projection.name}"
+            )
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+
+def wait_for_position(projections: Sequence[KehuProjection], position: int, timeout: float) -> bool:
+    """Wait (bounded) until every projection has processed ``position``."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        if all(p.position() >= position for p in projections):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
