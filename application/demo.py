@@ -48,7 +48,20 @@ CITIES = [
 TRADE_NAMES = "青禾 恒远 瑞丰 华信 博达 金诚 天宇 鼎盛 嘉和 宏图 卓越 新锐 长风 海纳 云帆 中科 安泰 明德 盛世 汇通 东方 锦程 万象 通达".split()
 INDUSTRIES = "贸易 科技 实业 电子 机械 食品 医药 物流 建材 信息技术 文化传媒 新材料".split()
 COMPANY_FORMS = ["有限公司", "有限公司", "股份有限公司", "有限责任公司"]
-PHONE_PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "177", "199", "135"]
+PHONE_PREFIXES = [
+    "138",
+    "139",
+    "136",
+    "137",
+    "150",
+    "151",
+    "158",
+    "186",
+    "187",
+    "177",
+    "199",
+    "135",
+]
 SEGMENTS = ["大客户", "中小企业", "个人客户"]
 SOURCES = ["展会", "转介绍", "官网", "电话营销", "微信", "门店"]
 CATEGORIES = ["办公用品", "工业设备", "软件服务", "耗材", "培训服务", "维保服务"]
@@ -97,9 +110,7 @@ def _customer(rng: random.Random, today: date, uuid_source: Callable[[], UUID]) 
     tags = rng.sample(TAGS, rng.randint(0, 3))
     if rng.random() < 0.6:
         uscc = make_uscc(rng, division)
-        name = (
-            f"{city}{rng.choice(TRADE_NAMES)}{rng.choice(INDUSTRIES)}{rng.choice(COMPANY_FORMS)}"
-        )
+        name = f"{city}{rng.choice(TRADE_NAMES)}{rng.choice(INDUSTRIES)}{rng.choice(COMPANY_FORMS)}"
         return Customer.register(
             new_id=enterprise_customer_id(USCC.parse(uscc)),
             kind="enterprise",
@@ -137,13 +148,17 @@ def _story(rng: random.Random, customer: Customer, today: date) -> None:
     span = (today - start).days
     enterprise = customer.kind == "enterprise"
     purchases = rng.randint(0, 30 if enterprise else 12)
-    churn_day = start + timedelta(days=rng.randint(span // 2, span)) if rng.random() < 0.15 else None
+    churn_day = (
+        start + timedelta(days=rng.randint(span // 2, span)) if rng.random() < 0.15 else None
+    )
     days = sorted(rng.randint(0, span) for _ in range(purchases))
     for n, offset in enumerate(days):
         on = start + timedelta(days=offset)
         if churn_day and on > churn_day:
             break
-        scale = Decimal(rng.randint(20_000, 8_000_000) if enterprise else rng.randint(5_000, 300_000))
+        scale = Decimal(
+            rng.randint(20_000, 8_000_000) if enterprise else rng.randint(5_000, 300_000)
+        )
         amount = Money.parse((scale / 100).quantize(Decimal("0.01")))
         customer.record_purchase(
             f"SO{on:%Y%m%d}-{rng.randint(1000, 9999)}-{n}", amount, rng.choice(CATEGORIES), on
@@ -164,7 +179,8 @@ def _story(rng: random.Random, customer: Customer, today: date) -> None:
     if rng.random() < 0.5:
         reviewed = today - timedelta(days=rng.randint(0, 300))
         customer.confirm_info_reviewed(
-            max(reviewed, customer.registered_on), max(reviewed, customer.registered_on) + timedelta(days=365)
+            max(reviewed, customer.registered_on),
+            max(reviewed, customer.registered_on) + timedelta(days=365),
         )
 
 

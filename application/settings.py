@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         5.0, gt=0, le=60, description="How long a query waits for `minPosition`."
     )
     command_retries: int = Field(
-        5, ge=0, le=50, description="Reloads after a concurrent write before giving up."
+        10, ge=0, le=50, description="Reloads after a concurrent write before giving up."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

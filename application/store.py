@@ -14,6 +14,8 @@ unless the caller pinned a version with If-Match (then it is a conflict).
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -161,6 +163,9 @@ class RecordedEvent:
         }
 
 
+#: Aggregates that are kehu's own bookkeeping, not business facts.
+INTERNAL = frozenset({"CommandReceipt", "ApiKey"})
+
 _EVENT_ATTRS = {"originator_id", "originator_version", "timestamp", "originator_topic", "envelope"}
 
 
@@ -188,7 +193,7 @@ class Kehu(Application[UUID]):
 
     name = "kehu"
 
-    def __init__(self, env: dict[str, str] | None = None, *, command_retries: int = 5) -> None:
+    def __init__(self, env: dict[str, str] | None = None, *, command_retries: int = 10) -> None:
         super().__init__(env)
         self.command_retries = command_retries
 
@@ -247,7 +252,7 @@ class Kehu(Application[UUID]):
         self, after: int, limit: int, *, include_receipts: bool = False
     ) -> list[RecordedEvent]:
         """Events in global order after a position (the integrators' feed). Command
-        receipts are internal and left out unless asked for."""
+        receipts and API keys are kehu's own bookkeeping, left out unless asked for."""
         described: list[RecordedEvent] = []
         start = after + 1
         while len(described) < limit:
@@ -256,7 +261,7 @@ class Kehu(Application[UUID]):
                 break
             for notification in notifications:
                 event = self.mapper.to_domain_event(notification)
-                if include_receipts or not isinstance(event, CommandReceipt.Recorded):
+                if include_receipts or type(event).__qualname__.split(".")[0] not in INTERNAL:
                     described.append(describe(event, notification.id))
                     if len(described) == limit:
                         break
@@ -278,6 +283,14 @@ class Kehu(Application[UUID]):
     def position_of(self, aggregate_id: UUID, version: int) -> int:
         """The global position of one stored event."""
         datastore: Any = getattr(self.recorder, "datastore", None)
+        if datastore is None:  # in-memory (POPO) recorder: scan the log
+            for notification in self.iter_notifications(0):
+                if (
+                    notification.originator_id == aggregate_id
+                    and notification.originator_version == version
+                ):
+                    return int(notification.id)
+            raise NotFound(f"no event {aggregate_id} v{version}")
         table = self.recorder.events_table_name  # type: ignore[attr-defined]
         if hasattr(datastore, "schema"):  # PostgreSQL
             sql = (
@@ -378,6 +391,8 @@ class Kehu(Application[UUID]):
                         expected_version=ctx.expected_version,
                     ) from None
                 log.info("concurrent write on %s; retrying on fresh state", aggregate.id)
+                # Jittered backoff, so that two writers colliding once do not collide again.
+                time.sleep(random.uniform(0, 0.002 * 2**_attempt))  # noqa: S311
                 continue
             if pending:
                 position = recordings[-1].notification.id

@@ -396,7 +396,7 @@ class Customer(KehuAggregate):
         if self.status == CustomerStatus.CHURNED:
             raise CustomerChurned(
                 "a churned customer cannot make purchases; win the customer back first",
-                status=str(self.status),
+                current_status=str(self.status),
             )
         if ref in self.order_refs:
             raise DuplicateOrder(f"order {ref} is already recorded for this customer")
@@ -440,7 +440,9 @@ class Customer(KehuAggregate):
     def churn(self, reason: str) -> None:
         """已流失, with the cause (流失原因)."""
         if self.status == CustomerStatus.CHURNED:
-            raise TransitionRefused("the customer has already churned", status=str(self.status))
+            raise TransitionRefused(
+                "the customer has already churned", current_status=str(self.status)
+            )
         self._churned(reason=_clean_text("reason", reason, max_length=500))
 
     @event(Churned)
@@ -481,5 +483,5 @@ class Customer(KehuAggregate):
             raise TransitionRefused(
                 f"cannot {action} a customer who is {self.status}"
                 f" ({STATUS_LABELS[self.status]}); allowed from: {allowed_names}",
-                status=str(self.status),
+                current_status=str(self.status),
             )

@@ -65,6 +65,11 @@ class ViewStore:
     def insert_tracking(self, cursor: Cursor, tracking: Tracking) -> None:
         self.tracking._insert_tracking(cursor.raw, tracking)  # type: ignore[attr-defined]
 
+    def forget_position(self, cursor: Cursor, name: str) -> None:
+        """Drop a view's tracking record (the view then rebuilds from position 0)."""
+        table = getattr(self.tracking, "tracking_table_name", "tracking")
+        cursor.execute(f"DELETE FROM {self.table(table)} WHERE application_name = ?", [name])
+
     def max_tracking_id(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
 
@@ -144,6 +149,12 @@ class KehuProjection(Projection[TrackingRecorder]):
 
     def reset(self, cursor: Cursor) -> None:
         """Empty the view's tables (for a rebuild from position 0)."""
+
+    def start_over(self) -> None:
+        """Empty the view and forget its position, in one transaction."""
+        with self.views.transaction(commit=True) as cursor:
+            self.reset(cursor)
+            self.views.forget_position(cursor, self.tracking_name)
 
 
 class ProjectionWorker:

@@ -33,7 +33,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
-CLI_ADMIN = Principal(id=f"cli:{os.environ.get('USER', 'operator')}", role=Role.ADMIN, name="kehu CLI")
+CLI_ADMIN = Principal(
+    id=f"cli:{os.environ.get('USER', 'operator')}", role=Role.ADMIN, name="kehu CLI"
+)
 
 
 def progress_bar() -> Progress:
@@ -139,7 +141,11 @@ def _catch_up(system: System) -> None:
 
             def advance(n: int, task: int = task, bar: Progress = bar, t0: float = started) -> None:
                 done = bar.tasks[0].completed + n
-                bar.update(task, advance=n, rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} events/s")
+                bar.update(
+                    task,
+                    advance=n,
+                    rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} events/s",
+                )
 
             worker.catch_up(projection, until=head, progress=advance)
 
@@ -177,7 +183,9 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     if settings.store == "sqlite" or with_demo:
         init_storage(settings)
     if with_demo:
@@ -202,7 +210,9 @@ def serve(
     if workers == 1:
         from interfaces.rest.app import create_app  # noqa: PLC0415
 
-        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=settings.log_level)
+        uvicorn.run(
+            create_app(settings=settings), host=host, port=port, log_level=settings.log_level
+        )
         return
     # Several API processes: the tables already exist (created above or by `kehu db init`);
     # the projections run once, here in the supervising process, not in every worker.
@@ -227,7 +237,9 @@ def serve(
 def worker() -> None:
     """Run the projection workers on their own (with KEHU_RUN_PROJECTIONS=false on the API)."""
     settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     system = build(settings)
     system.start_projections()
     console.print(f"projection worker following the {settings.store} event store; Ctrl-C to stop")

@@ -18,15 +18,23 @@ log = logging.getLogger("kehu.http")
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, extra: dict[str, Any] | None = None
+) -> JSONResponse:
+    """A problem document; ``extra`` members never replace the RFC 9457 ones."""
+    body: dict[str, Any] = {
         "type": f"urn:kehu:problem:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **{k: v for k, v in extra.items() if v is not None},
     }
+    for key, value in (extra or {}).items():
+        if value is not None:
+            body[f"{key}_value" if key in _RESERVED else key] = value
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -50,14 +58,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApplicationError)
     async def application_error(_: Request, error: ApplicationError) -> JSONResponse:
         return problem(
-            error.status, error.code, error.title, error.message, **_jsonable(error.details)
+            error.status, error.code, error.title, error.message, _jsonable(error.details)
         )
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         status = 422 if error.kind == "invalid" else 409
         title = "Invalid value" if status == 422 else "Refused by a business rule"
-        return problem(status, error.code, title, error.message, **_jsonable(error.details))
+        return problem(status, error.code, title, error.message, _jsonable(error.details))
 
     @app.exception_handler(ProblemError)
     async def problem_error(_: Request, error: ProblemError) -> JSONResponse:
@@ -74,7 +82,7 @@ def install(app: FastAPI) -> None:
                 400, "request.malformed_json", "Malformed JSON", "the body is not valid JSON"
             )
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
-        return problem(422, "validation.request", "Invalid request", detail, errors=errors)
+        return problem(422, "validation.request", "Invalid request", detail, {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
