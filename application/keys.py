@@ -44,7 +44,7 @@ class ApiKey(KehuAggregate):
     @event(Issued)
     def __init__(
         self,
-        id: UUID,  # noqa: A002
+        id: UUID,
         key_id: str,
         role: str,
         name: str,

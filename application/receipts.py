@@ -35,7 +35,7 @@ class CommandReceipt(KehuAggregate):
     @event(Recorded)
     def __init__(
         self,
-        id: UUID,  # noqa: A002
+        id: UUID,
         command: str,
         principal_id: str,
         request_hash: str,

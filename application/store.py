@@ -212,7 +212,7 @@ class Kehu(Application[UUID]):
     def load(self, aggregate_id: UUID, kind: type[A], *, version: int | None = None) -> A:
         """The aggregate as it stands (or stood at ``version``)."""
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}") from None
         if not isinstance(aggregate, kind):
@@ -227,6 +227,7 @@ class Kehu(Application[UUID]):
     def load_as_of(self, aggregate_id: UUID, kind: type[A], as_of: datetime) -> A:
         """The aggregate as it stood at a past (recorded) time."""
         aggregate: Any = None
+        stored: Any
         for stored in self.events.get(aggregate_id):
             if stored.timestamp > as_of:
                 break
@@ -237,7 +238,7 @@ class Kehu(Application[UUID]):
             raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}")
         if not isinstance(aggregate, kind):
             raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}")
-        return cast(A, aggregate)
+        return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -425,7 +426,7 @@ class Kehu(Application[UUID]):
 
     def _receipt(self, rid: UUID) -> CommandReceipt | None:
         try:
-            found = self.repository.get(rid)
+            found: Any = self.repository.get(rid)
         except AggregateNotFoundError:
             return None
         return cast(CommandReceipt, found)

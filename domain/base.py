@@ -129,5 +129,4 @@ class KehuAggregate(Aggregate):
 
 def event_type_name(event: object) -> str:
     """``Customer.Registered`` for a ``Customer.Registered`` event."""
-    qualname = type(event).__qualname__
-    return qualname
+    return type(event).__qualname__

@@ -202,7 +202,7 @@ class Customer(KehuAggregate):
     @event(Registered)
     def __init__(
         self,
-        id: UUID,  # noqa: A002 - the library passes the aggregate id by this name
+        id: UUID,
         kind: str,
         name: str,
         phone: str | None,

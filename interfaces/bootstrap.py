@@ -80,7 +80,7 @@ class System:
 
 
 def _create_postgres_schema(url: str, schema: str) -> None:
-    import psycopg  # noqa: PLC0415 - only needed for PostgreSQL
+    import psycopg
 
     parts = urlsplit(url)
     with psycopg.connect(

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -108,7 +108,7 @@ class KehuProjection(Projection[TrackingRecorder]):
     event type, named after it — and declare their tables in :meth:`ddl`.
     """
 
-    name: ClassVar[str] = ""
+    name = ""
 
     def __init__(self, views: ViewStore) -> None:
         super().__init__(view=views.tracking)

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from domain.customer import Customer
 from eventsourcing.dispatch import singledispatchmethod
 
+from domain.customer import Customer
 from projections.base import Cursor, KehuProjection, ViewStore
 
 OrderField = Literal["name", "registered_on", "purchase_total", "last_interaction_at", "status"]
@@ -182,7 +182,8 @@ class CustomerProjection(KehuProjection):
     @apply.register
     def profile_updated(self, event: Customer.ProfileUpdated, cursor: Cursor) -> None:
         columns = {"name", "phone", "email", "segment", "source", "marketing_consent", "tags"}
-        assignments, params = [], []
+        assignments: list[str] = []
+        params: list[Any] = []
         for field, value in event.changes.items():
             if field not in columns:
                 continue
@@ -285,7 +286,7 @@ class CustomerQueries:
             ).fetchone()
         return CustomerRow.from_row(row) if row else None
 
-    def list(
+    def page(
         self,
         where: CustomerFilter,
         *,

@@ -15,6 +15,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -139,7 +140,9 @@ def _catch_up(system: System) -> None:
         with progress_bar() as bar:
             task = bar.add_task(f"projection {projection.name}", total=behind, rate="")
 
-            def advance(n: int, task: int = task, bar: Progress = bar, t0: float = started) -> None:
+            def advance(
+                n: int, task: TaskID = task, bar: Progress = bar, t0: float = started
+            ) -> None:
                 done = bar.tasks[0].completed + n
                 bar.update(
                     task,
@@ -177,7 +180,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API, GraphQL and the projections."""
-    import uvicorn  # noqa: PLC0415 - only the server needs it
+    import uvicorn
 
     settings = _settings()
     host = host or settings.host
@@ -208,7 +211,7 @@ def serve(
         soft_wrap=True,
     )
     if workers == 1:
-        from interfaces.rest.app import create_app  # noqa: PLC0415
+        from interfaces.rest.app import create_app
 
         uvicorn.run(
             create_app(settings=settings), host=host, port=port, log_level=settings.log_level

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from anyio import to_thread
@@ -256,7 +255,7 @@ class Query:
         self,
         info: Info[Context, None],
         id: strawberry.ID,
-        min_position: int | None = None,  # noqa: A002
+        min_position: int | None = None,
     ) -> Customer | None:
         system = await _guard(info, "customers.read", min_position)
         row = await to_thread.run_sync(system.customer_queries.get, str(id))
@@ -268,7 +267,7 @@ class Query:
         info: Info[Context, None],
         first: int = 20,
         after: str | None = None,
-        filter: CustomerFilter | None = None,  # noqa: A002
+        filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
         min_position: int | None = None,
     ) -> CustomerConnection:
@@ -282,15 +281,15 @@ class Query:
         where = filter or CustomerFilter()
         order = order_by or CustomerOrder()
         rows, total = await to_thread.run_sync(
-            lambda: system.customer_queries.list(
+            lambda: system.customer_queries.page(
                 CustomerFilterQuery(
-                    status=[s.value for s in where.status] if where.status else None,
+                    status=[str(s.value) for s in where.status] if where.status else None,
                     segment=where.segment,
-                    kind=where.kind.value if where.kind else None,
+                    kind=str(where.kind.value) if where.kind else None,
                     tag=where.tag,
                     name_contains=where.name_contains,
                 ),
-                order_by=order.field.value,
+                order_by=str(order.field.value),
                 descending=order.direction is OrderDirection.DESC,
                 offset=offset,
                 limit=first,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from urllib.parse import unquote
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import Depends, Header, Request
 

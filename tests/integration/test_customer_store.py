@@ -109,12 +109,12 @@ def test_a_projection_applies_each_event_exactly_once(system: System) -> None:
 def test_read_models_rebuild_from_position_zero_to_the_same_rows(system: System) -> None:
     seed(system.store, customers=20)
     system.catch_up()
-    before, total = system.customer_queries.list(CustomerFilter(), limit=100)
+    before, total = system.customer_queries.page(CustomerFilter(), limit=100)
     projection = system.projections[0]
     projection.start_over()
     assert projection.position() == 0
     system.catch_up()
-    after, total_after = system.customer_queries.list(CustomerFilter(), limit=100)
+    after, total_after = system.customer_queries.page(CustomerFilter(), limit=100)
     assert total_after == total == 20
     assert after == before
 
