@@ -246,8 +246,14 @@ class Kehu(Application[UUID]):
     def history(
         self, aggregate_id: UUID, *, after_version: int = 0, limit: int = 100
     ) -> list[RecordedEvent]:
-        events = self.events.get(aggregate_id, gt=after_version or None, limit=limit)
-        return [describe(e) for e in events]
+        """One aggregate's events with their envelopes and global positions."""
+        events = list(self.events.get(aggregate_id, gt=after_version or None, limit=limit))
+        if not events:
+            return []
+        positions = self.positions_of(
+            aggregate_id, events[0].originator_version, events[-1].originator_version
+        )
+        return [describe(e, positions.get(e.originator_version)) for e in events]
 
     def feed(
         self, after: int, limit: int, *, include_receipts: bool = False
@@ -283,34 +289,38 @@ class Kehu(Application[UUID]):
 
     def position_of(self, aggregate_id: UUID, version: int) -> int:
         """The global position of one stored event."""
+        found = self.positions_of(aggregate_id, version, version)
+        if version not in found:
+            raise NotFound(f"no event {aggregate_id} v{version}")
+        return found[version]
+
+    def positions_of(self, aggregate_id: UUID, first: int, last: int) -> dict[int, int]:
+        """Global positions of an aggregate's events ``first``..``last``, by version."""
         datastore: Any = getattr(self.recorder, "datastore", None)
         if datastore is None:  # in-memory (POPO) recorder: scan the log
-            for notification in self.iter_notifications(0):
-                if (
-                    notification.originator_id == aggregate_id
-                    and notification.originator_version == version
-                ):
-                    return int(notification.id)
-            raise NotFound(f"no event {aggregate_id} v{version}")
+            return {
+                n.originator_version: int(n.id)
+                for n in self.iter_notifications(0)
+                if n.originator_id == aggregate_id and first <= n.originator_version <= last
+            }
         table = self.recorder.events_table_name  # type: ignore[attr-defined]
         if hasattr(datastore, "schema"):  # PostgreSQL
             sql = (
-                f'SELECT notification_id AS position FROM "{datastore.schema}"."{table}"'
-                " WHERE originator_id = %s AND originator_version = %s"
+                f"SELECT originator_version AS version, notification_id AS position"
+                f' FROM "{datastore.schema}"."{table}" WHERE originator_id = %s'
+                " AND originator_version BETWEEN %s AND %s"
             )
-            params: tuple[Any, ...] = (aggregate_id, version)
+            params: tuple[Any, ...] = (aggregate_id, first, last)
         else:  # SQLite
             sql = (
-                f"SELECT rowid AS position FROM {table}"
-                " WHERE originator_id = ? AND originator_version = ?"
+                f"SELECT originator_version AS version, rowid AS position FROM {table}"
+                " WHERE originator_id = ? AND originator_version BETWEEN ? AND ?"
             )
-            params = (aggregate_id.hex, version)
+            params = (aggregate_id.hex, first, last)
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            raise NotFound(f"no event {aggregate_id} v{version}")
-        return int(row["position"])
+            rows = cursor.fetchall()
+        return {int(row["version"]): int(row["position"]) for row in rows}
 
     # -- writing ------------------------------------------------------------------
 

@@ -367,6 +367,8 @@ def test_auditors_read_history_with_envelopes_and_past_states(served: Served) ->
             f"/api/v1/customers/{cid}", params={"as_of": "2000-01-01T00:00:00+08:00"}
         )
     assert [e["type"] for e in history] == ["Customer.Registered", "Customer.ProfileUpdated"]
+    assert history[0]["position"] == created["position"]
+    assert history[1]["position"] > history[0]["position"]
     update = history[1]["envelope"]
     assert update["actor_role"] == "admin"
     assert update["command"] == "customers.update_profile"
