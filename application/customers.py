@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.clock import Clock, business_today, utc_now
+from application.clock import business_today
 from application.context import CommandContext, Principal
 from application.permissions import authorize
-from application.store import CommandResult, Kehu, RecordedEvent
+from application.service import ContextService
+from application.store import CommandResult, RecordedEvent
 from domain.customer import Customer, CustomerKind, enterprise_customer_id
 from domain.values import USCC, Money
 
@@ -76,13 +77,11 @@ class CustomerState:
         )
 
 
-class CustomerService:
+class CustomerService(ContextService[Customer]):
     """Commands on customers. Each checks the caller's role, then runs through the
     shared command pipeline (envelope, idempotency, optimistic concurrency)."""
 
-    def __init__(self, store: Kehu, clock: Clock = utc_now) -> None:
-        self.store = store
-        self.clock = clock
+    kind = Customer
 
     def register(
         self,
@@ -100,17 +99,15 @@ class CustomerService:
         marketing_consent: bool = False,
         registered_on: date | None = None,
     ) -> CommandResult:
-        authorize(ctx.principal, "customers.register")
         if kind == CustomerKind.ENTERPRISE and uscc:
             new_id = enterprise_customer_id(USCC.parse(uscc))
         else:
             new_id = uuid4()
         on = registered_on or business_today(self.clock)
-        return self.store.execute(
+        return self._create(
             ctx,
             "customers.register",
-            kind=Customer,
-            create=lambda: Customer.register(
+            lambda: Customer.register(
                 new_id=new_id,
                 kind=kind,
                 name=name,
@@ -125,10 +122,6 @@ class CustomerService:
                 registered_on=on,
             ),
         )
-
-    def _act(self, ctx: CommandContext, command: str, customer_id: UUID, act: Any) -> CommandResult:
-        authorize(ctx.principal, command)
-        return self.store.execute(ctx, command, kind=Customer, target=customer_id, act=act)
 
     def update_profile(
         self, ctx: CommandContext, customer_id: UUID, changes: dict[str, Any]
@@ -157,7 +150,7 @@ class CustomerService:
         occurred_at: datetime | None = None,
         staff: str | None = None,
     ) -> CommandResult:
-        at = occurred_at or self.clock()
+        at = self.now(occurred_at)
         return self._act(
             ctx,
             "customers.record_interaction",

@@ -34,11 +34,53 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "customers.mark_at_risk": _EVERY_COMMANDER | {Role.RELATIONSHIP},
     "customers.churn": _EVERY_COMMANDER | {Role.RELATIONSHIP},
     "customers.win_back": _EVERY_COMMANDER | {Role.RELATIONSHIP, Role.MARKETING},
+    # 投诉管理科 handles complaints; the service section may lodge what reaches it.
+    "complaints.lodge": _EVERY_COMMANDER | {Role.COMPLAINTS, Role.SERVICE, Role.INFORMATION},
+    **{
+        f"complaints.{action}": _EVERY_COMMANDER | {Role.COMPLAINTS}
+        for action in (
+            "acknowledge",
+            "classify",
+            "assign",
+            "escalate",
+            "record_investigation",
+            "propose_resolution",
+            "resolve",
+            "communicate_result",
+            "confirm",
+            "reopen",
+            "close",
+            "withdraw",
+            "pause",
+            "resume",
+        )
+    },
+    "complaints.record_breach": frozenset({Role.SYSTEM}),
+    # 服务管理科 handles service requests.
+    **{
+        f"service_requests.{action}": _EVERY_COMMANDER | {Role.SERVICE}
+        for action in (
+            "open",
+            "assign",
+            "respond",
+            "pause",
+            "resume",
+            "resolve",
+            "rate",
+            "close",
+            "cancel",
+        )
+    },
+    "service_requests.record_breach": frozenset({Role.SYSTEM}),
 }
 
 QUERIES: Mapping[str, frozenset[Role]] = {
     "customers.read": _READERS,
     "customers.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    "complaints.read": _READERS,
+    "complaints.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.COMPLAINTS}),
+    "service_requests.read": _READERS,
+    "service_requests.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.SERVICE}),
     "events.feed": frozenset({Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR}),
     "keys.manage": frozenset({Role.ADMIN}),
 }

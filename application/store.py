@@ -185,6 +185,21 @@ def describe(event: Any, position: int | None = None) -> RecordedEvent:
     )
 
 
+def aggregate_state(aggregate: KehuAggregate) -> dict[str, Any]:
+    """An aggregate's state as plain data (for time travel reads): a DTO, not the object."""
+    state: dict[str, Any] = {"id": aggregate.id, "version": aggregate.version}
+    for name, value in vars(aggregate).items():
+        if name in ("_id", "_version", "_pending_events"):
+            continue
+        if name == "_created_on":
+            state["created_at"] = value
+        elif name == "_modified_on":
+            state["modified_at"] = value
+        else:
+            state[name.lstrip("_")] = value
+    return state
+
+
 # -- the application ------------------------------------------------------------------------
 
 

@@ -203,7 +203,8 @@ def aware(field: str, moment: datetime) -> datetime:
 class Complaint(KehuAggregate):
     """投诉: one complaint of one customer, with every step of its handling."""
 
-    LABEL: ClassVar[str] = "complaint"
+    #: State attributes that hold personal data (masked for roles that may not see it).
+    PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("description", "remedy_sought")
 
     class Lodged(Aggregate.Created):
         customer_id: UUID

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from application.clock import Clock, utc_now
+from application.complaints import ComplaintService
 from application.customers import CustomerService
 from application.errors import ProjectionTimeout
 from application.keys import ApiKeys
@@ -30,6 +31,7 @@ class System:
     views: ViewStore
     projections: list[KehuProjection]
     customers: CustomerService
+    complaints: ComplaintService
     keys: ApiKeys
     customer_queries: CustomerQueries
     worker: ProjectionWorker | None = field(default=None)
@@ -125,6 +127,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         views=views,
         projections=projections,
         customers=CustomerService(store, clock),
+        complaints=ComplaintService(store, clock),
         keys=ApiKeys(store),
         customer_queries=CustomerQueries(views),
     )

@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import AwareDatetime, Field, StrictBool, StrictStr
 
 from application.privacy import mask_value, may_see_personal_data
-from application.store import CommandResult
+from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
-from interfaces.rest.events import EventOut, history_page
+from interfaces.rest.events import EventOut, history_page, to_json
 from interfaces.rest.problems import ProblemError
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
-
-DecimalString = Annotated[
-    StrictStr,
-    Field(
-        pattern=r"^\d{1,15}(\.\d{1,4})?$",
-        description='A decimal amount as a string, e.g. "1234.50" (never a JSON number).',
-        examples=["1234.50"],
-    ),
-]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CommandOut(BaseModel):
-    """The result of every command."""
-
-    id: UUID
-    version: int = Field(description="The aggregate's version after the command.")
-    position: int = Field(
-        description="Global position of the command's last event: pass it as `minPosition`"
-        " (or `X-Kehu-Min-Position`) to read your own write."
-    )
-    events: list[str]
-
-
-def respond(result: CommandResult, created_status: int = 201) -> JSONResponse:
-    status = created_status if result.created else 200
-    return JSONResponse(
-        result.as_json(), status_code=status, headers={"ETag": f'"{result.version}"'}
-    )
 
 
 class RegisterCustomer(Body):
@@ -118,16 +86,6 @@ class WinBack(Body):
 class ConfirmInfoReview(Body):
     next_review_due: date
     reviewed_on: date | None = None
-
-
-COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed request (bad JSON, bad If-Match)"},
-    401: {"description": "No or unknown API key"},
-    403: {"description": "The key's role may not run this command"},
-    404: {"description": "No such customer"},
-    409: {"description": "Version conflict (If-Match) or refused by the customer's state"},
-    422: {"description": "Invalid input, or Idempotency-Key reused with another body"},
-}
 
 
 @router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
@@ -239,7 +197,7 @@ def get_customer(
             422, "validation.as_of_and_version", "Choose one", "give as_of or version, not both"
         )
     state = system.customers.get(principal, customer_id, version=version, as_of=as_of)
-    data = {k: _json(v) for k, v in vars(state).items()}
+    data = {k: to_json(v) for k, v in vars(state).items()}
     if not may_see_personal_data(principal.role):
         for field in _PERSONAL_STATE_FIELDS:
             data[field] = mask_value(data[field])
@@ -260,11 +218,3 @@ def customer_history(
         principal, customer_id, after_version=after_version, limit=limit
     )
     return history_page(events, principal)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    return value

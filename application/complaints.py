@@ -1,0 +1,235 @@
+"""Complaint commands (投诉处理) and single-complaint reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from application.context import CommandContext, Principal
+from application.permissions import authorize
+from application.service import ContextService
+from application.store import CommandResult, RecordedEvent
+from domain.complaint import Complaint
+from domain.customer import Customer
+from domain.values import Money
+
+
+class ComplaintService(ContextService[Complaint]):
+    """Commands on complaints; the complaints section (投诉管理科) handles them."""
+
+    kind = Complaint
+
+    def lodge(
+        self,
+        ctx: CommandContext,
+        *,
+        customer_id: UUID,
+        channel: str,
+        category: str,
+        severity: str,
+        description: str,
+        received_at: datetime | None = None,
+        remedy_sought: str | None = None,
+        vip_tier: str | None = None,
+    ) -> CommandResult:
+        authorize(ctx.principal, "complaints.lodge")
+        self.store.load(customer_id, Customer)  # the customer must exist (404 otherwise)
+        new_id = uuid4()
+        at = self.now(received_at)
+        return self._create(
+            ctx,
+            "complaints.lodge",
+            lambda: Complaint.lodge(
+                new_id=new_id,
+                customer_id=customer_id,
+                channel=channel,
+                category=category,
+                severity=severity,
+                description=description,
+                received_at=at,
+                remedy_sought=remedy_sought,
+                vip_tier=vip_tier,
+            ),
+        )
+
+    def acknowledge(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx, "complaints.acknowledge", complaint_id, lambda c: c.acknowledge(moment, note)
+        )
+
+    def classify(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        category: str,
+        severity: str,
+        reason: str | None = None,
+    ) -> CommandResult:
+        return self._act(
+            ctx,
+            "complaints.classify",
+            complaint_id,
+            lambda c: c.classify(category, severity, reason),
+        )
+
+    def assign(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        handler_id: str,
+        handler_name: str,
+        section: str = "complaints",
+    ) -> CommandResult:
+        return self._act(
+            ctx,
+            "complaints.assign",
+            complaint_id,
+            lambda c: c.assign(handler_id, handler_name, section),
+        )
+
+    def escalate(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        reason: str,
+        level: int | None = None,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx, "complaints.escalate", complaint_id, lambda c: c.escalate(reason, moment, level)
+        )
+
+    def record_investigation(
+        self, ctx: CommandContext, complaint_id: UUID, *, findings: str, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx,
+            "complaints.record_investigation",
+            complaint_id,
+            lambda c: c.record_investigation(findings, moment),
+        )
+
+    def propose_resolution(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        summary: str,
+        compensation: str | Decimal | None = None,
+        currency: str = "CNY",
+    ) -> CommandResult:
+        money = (
+            Money.parse_non_negative(compensation, currency) if compensation is not None else None
+        )
+        return self._act(
+            ctx,
+            "complaints.propose_resolution",
+            complaint_id,
+            lambda c: c.propose_resolution(summary, money),
+        )
+
+    def resolve(
+        self, ctx: CommandContext, complaint_id: UUID, *, summary: str, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx, "complaints.resolve", complaint_id, lambda c: c.resolve(summary, moment)
+        )
+
+    def communicate_result(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        explanation: str,
+        reasons: str,
+        channel: str,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx,
+            "complaints.communicate_result",
+            complaint_id,
+            lambda c: c.communicate_result(explanation, reasons, channel, moment),
+        )
+
+    def confirm(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        rating: int,
+        comment: str | None = None,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx, "complaints.confirm", complaint_id, lambda c: c.confirm(rating, moment, comment)
+        )
+
+    def reopen(
+        self, ctx: CommandContext, complaint_id: UUID, *, reason: str, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(ctx, "complaints.reopen", complaint_id, lambda c: c.reopen(reason, moment))
+
+    def close(
+        self, ctx: CommandContext, complaint_id: UUID, *, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(ctx, "complaints.close", complaint_id, lambda c: c.close(moment))
+
+    def withdraw(
+        self, ctx: CommandContext, complaint_id: UUID, *, reason: str, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(
+            ctx, "complaints.withdraw", complaint_id, lambda c: c.withdraw(reason, moment)
+        )
+
+    def pause(
+        self, ctx: CommandContext, complaint_id: UUID, *, reason: str, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(ctx, "complaints.pause", complaint_id, lambda c: c.pause(reason, moment))
+
+    def resume(
+        self, ctx: CommandContext, complaint_id: UUID, *, at: datetime | None = None
+    ) -> CommandResult:
+        moment = self.now(at)
+        return self._act(ctx, "complaints.resume", complaint_id, lambda c: c.resume(moment))
+
+    def get(
+        self,
+        principal: Principal,
+        complaint_id: UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Complaint:
+        authorize(principal, "complaints.read")
+        if as_of is not None:
+            return self.store.load_as_of(complaint_id, Complaint, as_of)
+        return self.store.load(complaint_id, Complaint, version=version)
+
+    def history(
+        self, principal: Principal, complaint_id: UUID, *, after_version: int = 0, limit: int = 100
+    ) -> list[RecordedEvent]:
+        authorize(principal, "complaints.history")
+        self.store.load(complaint_id, Complaint)
+        return self.store.history(complaint_id, after_version=after_version, limit=limit)

@@ -1,0 +1,53 @@
+"""What every REST router shares: request base model, the command result, responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from application.store import CommandResult
+
+DecimalString = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^\d{1,15}(\.\d{1,4})?$",
+        description='A decimal amount as a string, e.g. "1234.50" (never a JSON number).',
+        examples=["1234.50"],
+    ),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandOut(BaseModel):
+    """The result of every command."""
+
+    id: UUID
+    version: int = Field(description="The aggregate's version after the command.")
+    position: int = Field(
+        description="Global position of the command's last event: pass it as `minPosition`"
+        " (or `X-Kehu-Min-Position`) to read your own write."
+    )
+    events: list[str]
+
+
+def respond(result: CommandResult, created_status: int = 201) -> JSONResponse:
+    status = created_status if result.created else 200
+    return JSONResponse(
+        result.as_json(), status_code=status, headers={"ETag": f'"{result.version}"'}
+    )
+
+
+COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (bad JSON, bad If-Match)"},
+    401: {"description": "No or unknown API key"},
+    403: {"description": "The key's role may not run this command"},
+    404: {"description": "No such aggregate"},
+    409: {"description": "Version conflict (If-Match) or refused by the aggregate's state"},
+    422: {"description": "Invalid input, or Idempotency-Key reused with another body"},
+}
