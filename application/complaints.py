@@ -214,6 +214,48 @@ class ComplaintService(ContextService[Complaint]):
         moment = self.now(at)
         return self._act(ctx, "complaints.resume", complaint_id, lambda c: c.resume(moment))
 
+    def record_breach(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        target: str,
+        due_at: datetime,
+        late_by_hours: Decimal,
+        detected_at: datetime | None = None,
+    ) -> CommandResult:
+        """The scheduler's command: a deadline passed; record it and escalate."""
+        moment = self.now(detected_at)
+        return self._act(
+            ctx,
+            "complaints.record_breach",
+            complaint_id,
+            lambda c: c.escalate_for_breach(target, due_at, moment, late_by_hours),
+        )
+
+    def escalate_near_deadline(
+        self,
+        ctx: CommandContext,
+        complaint_id: UUID,
+        *,
+        target: str,
+        due_at: datetime,
+        remaining_hours: Decimal,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        """The scheduler's command: a deadline is near and nobody escalated yet."""
+        moment = self.now(at)
+
+        def act(complaint: Complaint) -> None:
+            if complaint.escalation_level == 0:
+                complaint.escalate(
+                    f"{target} deadline {due_at.isoformat()} is near:"
+                    f" {remaining_hours} business hours left",
+                    moment,
+                )
+
+        return self._act(ctx, "complaints.record_breach", complaint_id, act)
+
     def get(
         self,
         principal: Principal,

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         description="Run the projection workers inside `kehu serve` "
         "(turn off when `kehu worker` runs them).",
     )
+    run_scheduler: bool = Field(
+        True,
+        description="Run time-driven policies (SLA escalation) inside `kehu serve`"
+        " (turn off when `kehu worker` runs them).",
+    )
+    scheduler_interval: float = Field(
+        30.0, gt=0, le=3600, description="Seconds between policy runs."
+    )
     projection_batch_size: int = Field(500, ge=1, le=10_000)
     projection_poll_interval: float = Field(0.05, gt=0, le=10)
     min_position_timeout: float = Field(

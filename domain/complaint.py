@@ -624,6 +624,19 @@ class Complaint(KehuAggregate):
             late_by_hours=late_by_hours,
         )
 
+    def escalate_for_breach(
+        self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
+    ) -> None:
+        """Record a passed deadline and, if the complaint can go higher, escalate it."""
+        self.record_sla_breach(target, due_at, detected_at, late_by_hours)
+        if self.escalation_level < MAX_ESCALATION_LEVEL:
+            label = "首次响应" if target == "response" else "处理"
+            self._escalated(
+                level=self.escalation_level + 1,
+                reason=f"{label}超时 {late_by_hours} 小时 ({target} deadline {due_at.isoformat()} passed)",
+                at=detected_at,
+            )
+
     @event(SlaBreached)
     def _sla_breached(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal

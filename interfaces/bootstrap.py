@@ -12,14 +12,16 @@ from application.complaints import ComplaintService
 from application.customers import CustomerService
 from application.errors import ProjectionTimeout
 from application.keys import ApiKeys
+from application.policies import Scheduler, SlaEscalation
 from application.settings import Settings
 from application.store import Kehu
+from domain.calendar import BusinessCalendar, default_calendar
+from domain.sla import SlaPolicy, default_policy
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
+from projections.complaints import ComplaintProjection, ComplaintQueries
 from projections.customers import CustomerProjection, CustomerQueries
 
 log = logging.getLogger("kehu")
-
-PROJECTIONS: tuple[type[KehuProjection], ...] = (CustomerProjection,)
 
 
 @dataclass
@@ -34,6 +36,10 @@ class System:
     complaints: ComplaintService
     keys: ApiKeys
     customer_queries: CustomerQueries
+    complaint_queries: ComplaintQueries
+    calendar: BusinessCalendar
+    sla_policy: SlaPolicy
+    scheduler: Scheduler
     worker: ProjectionWorker | None = field(default=None)
 
     def projection_worker(self) -> ProjectionWorker:
@@ -49,6 +55,10 @@ class System:
         if self.worker is None:
             self.worker = self.projection_worker()
             self.worker.start()
+
+    def start_scheduler(self) -> None:
+        """Time-driven policies (SLA escalation, …) as the system actor."""
+        self.scheduler.start()
 
     def catch_up(self) -> int:
         """Bring every read model up to date now (tests, CLI)."""
@@ -74,6 +84,7 @@ class System:
         return {p.name: max(0, head - p.position()) for p in self.projections}
 
     def close(self) -> None:
+        self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -120,14 +131,29 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         command_retries=settings.command_retries,
     )
     views = ViewStore(settings.read_model_env(create_table=create_tables))
-    projections = [cls(views) for cls in PROJECTIONS]
+    calendar = default_calendar()
+    policy = default_policy()
+    projections: list[KehuProjection] = [
+        CustomerProjection(views),
+        ComplaintProjection(views, calendar, policy),
+    ]
+    complaints = ComplaintService(store, clock)
+    complaint_queries = ComplaintQueries(views, calendar, policy)
+    scheduler = Scheduler(
+        [SlaEscalation(complaints, complaint_queries.open_running, clock)],
+        interval=settings.scheduler_interval,
+    )
     return System(
         settings=settings,
         store=store,
         views=views,
         projections=projections,
         customers=CustomerService(store, clock),
-        complaints=ComplaintService(store, clock),
+        complaints=complaints,
         keys=ApiKeys(store),
         customer_queries=CustomerQueries(views),
+        complaint_queries=complaint_queries,
+        calendar=calendar,
+        sla_policy=policy,
+        scheduler=scheduler,
     )

@@ -220,9 +220,12 @@ def serve(
     # Several API processes: the tables already exist (created above or by `kehu db init`);
     # the projections run once, here in the supervising process, not in every worker.
     os.environ["KEHU_RUN_PROJECTIONS"] = "false"
+    os.environ["KEHU_RUN_SCHEDULER"] = "false"
     system = build(settings)
     if settings.run_projections:
         system.start_projections()
+    if settings.run_scheduler:
+        system.start_scheduler()
     try:
         uvicorn.run(
             "interfaces.rest.app:create_app",
@@ -238,14 +241,18 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the projection workers on their own (with KEHU_RUN_PROJECTIONS=false on the API)."""
+    """Run the projections and the scheduler on their own (set KEHU_RUN_PROJECTIONS=false and
+    KEHU_RUN_SCHEDULER=false on the API processes)."""
     settings = _settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     system = build(settings)
     system.start_projections()
-    console.print(f"projection worker following the {settings.store} event store; Ctrl-C to stop")
+    system.start_scheduler()
+    console.print(
+        f"projection and policy worker following the {settings.store} event store; Ctrl-C to stop"
+    )
     stop = threading.Event()
     try:
         while not stop.wait(5):

@@ -53,6 +53,8 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
             system = await to_thread.run_sync(build, effective)
             if effective.run_projections:
                 system.start_projections()
+            if effective.run_scheduler:
+                system.start_scheduler()
         app.state.system = system
         try:
             yield

@@ -1,0 +1,176 @@
+"""Time-driven policies: kehu acting on its own, as the system actor.
+
+Each run asks a read model for candidates, then issues ordinary commands (recorded with
+an envelope like any other). The Idempotency-Key of each command names the deadline it
+acts on, so a deadline is acted on once, however many schedulers run or how often.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from uuid import UUID
+
+from application.clock import Clock, utc_now
+from application.complaints import ComplaintService
+from application.context import SYSTEM, CommandContext
+from application.errors import ApplicationError
+from domain.base import DomainError
+from domain.sla import SlaStatus
+
+log = logging.getLogger("kehu.policies")
+
+
+class DeadlineView(Protocol):
+    """What the SLA policy needs to know of an open item."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def escalation_level(self) -> int: ...
+    @property
+    def breaches(self) -> list[dict[str, str]]: ...
+    @property
+    def sla(self) -> SlaStatus: ...
+
+
+@dataclass(frozen=True)
+class Deadline:
+    target: str
+    due_at: datetime
+    target_hours: Decimal
+    used_hours: Decimal
+    late_by: Decimal
+
+
+def next_deadline(status: SlaStatus) -> Deadline | None:
+    """The first unmet deadline of a clock, if any."""
+    if status.responded_at is None:
+        return Deadline(
+            "response",
+            status.response_due_at,
+            status.targets.response_hours,
+            status.response_hours,
+            status.response_late_by,
+        )
+    if status.resolved_at is None:
+        return Deadline(
+            "resolution",
+            status.resolution_due_at,
+            status.targets.resolution_hours,
+            status.resolution_hours,
+            status.resolution_late_by,
+        )
+    return None
+
+
+class SlaEscalation:
+    """Escalates complaints whose deadline is near (a quarter of the time left) or passed;
+    a passed deadline is recorded as a breach with how late it is."""
+
+    name = "sla-escalation"
+
+    def __init__(
+        self,
+        complaints: ComplaintService,
+        candidates: Callable[[datetime], Sequence[DeadlineView]],
+        clock: Clock = utc_now,
+        near_fraction: Decimal = Decimal("0.25"),
+    ) -> None:
+        self.complaints = complaints
+        self.candidates = candidates
+        self.clock = clock
+        self.near_fraction = near_fraction
+
+    def run_once(self) -> int:
+        """Act on every due deadline; return how many commands recorded something."""
+        now = self.clock()
+        acted = 0
+        for item in self.candidates(now):
+            deadline = next_deadline(item.sla)
+            if deadline is None:
+                continue
+            due = deadline.due_at.isoformat()
+            recorded = {f"{b['target']}@{b['due_at']}" for b in item.breaches}
+            try:
+                if deadline.late_by > 0:
+                    if f"{deadline.target}@{due}" in recorded:
+                        continue
+                    result = self.complaints.record_breach(
+                        self._context(f"sla-breach:{item.id}:{deadline.target}:{due}"),
+                        UUID(item.id),
+                        target=deadline.target,
+                        due_at=deadline.due_at,
+                        late_by_hours=deadline.late_by,
+                        detected_at=now,
+                    )
+                elif (
+                    item.escalation_level == 0
+                    and deadline.target_hours - deadline.used_hours
+                    <= deadline.target_hours * self.near_fraction
+                ):
+                    result = self.complaints.escalate_near_deadline(
+                        self._context(f"sla-near:{item.id}:{deadline.target}:{due}"),
+                        UUID(item.id),
+                        target=deadline.target,
+                        due_at=deadline.due_at,
+                        remaining_hours=deadline.target_hours - deadline.used_hours,
+                        at=now,
+                    )
+                else:
+                    continue
+            except (DomainError, ApplicationError) as refused:
+                # The read model may lag the store: the aggregate has the last word.
+                log.info("SLA policy skipped complaint %s: %s", item.id, refused)
+                continue
+            acted += 1 if result.events else 0
+        return acted
+
+    def _context(self, key: str) -> CommandContext:
+        return CommandContext.for_principal(
+            SYSTEM, idempotency_key=key, request_hash=key, reason="SLA policy"
+        )
+
+
+class Policy(Protocol):
+    name: str
+
+    def run_once(self) -> int: ...
+
+
+class Scheduler:
+    """Runs time-driven policies every ``interval`` seconds in a background thread."""
+
+    def __init__(self, policies: Sequence[Policy], interval: float = 30.0) -> None:
+        self.policies = list(policies)
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> dict[str, int]:
+        return {policy.name: policy.run_once() for policy in self.policies}
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for policy in self.policies:
+                try:
+                    policy.run_once()
+                except Exception:  # a failing policy must not stop the others
+                    log.exception("policy %s failed", policy.name)
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
