@@ -128,7 +128,7 @@ class SlaEscalation:
                 # The read model may lag the store: the aggregate has the last word.
                 log.info("SLA policy skipped complaint %s: %s", item.id, refused)
                 continue
-            acted += 1 if result.events else 0
+            acted += 1 if result.events and not result.replayed else 0
         return acted
 
     def _context(self, key: str) -> CommandContext:

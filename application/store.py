@@ -126,6 +126,8 @@ class CommandResult:
     position: int
     events: list[str] = field(default_factory=list)
     created: bool = False
+    #: True when an Idempotency-Key replay returned a first result and recorded nothing.
+    replayed: bool = field(default=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -470,4 +472,5 @@ class Kehu(Application[UUID]):
             position=self.position_of(aggregate_id, int(result["version"])),
             events=list(result["events"]),
             created=bool(result["created"]),
+            replayed=True,
         )

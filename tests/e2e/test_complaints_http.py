@@ -223,3 +223,60 @@ def test_a_relationship_clerk_may_not_handle_complaints(served: Served) -> None:
     refused = act(served, cid, "acknowledge", {}, 403, role="marketing")
     assert refused["code"] == "auth.forbidden"
     assert served.head() == head
+
+
+def test_graphql_shows_the_deadlines_on_the_mainland_calendar(served: Served) -> None:
+    cid, lodged = lodge(served)
+    query = """query($id: ID!, $p: Int, $asOf: DateTime) {
+      complaint(id: $id, minPosition: $p, asOf: $asOf) {
+        status severity responseDueAt resolutionDueAt breached businessHoursElapsed paused } }"""
+    with served.client("auditor") as client:
+        answer = client.post(
+            "/graphql",
+            json={
+                "query": query,
+                "variables": {
+                    "id": cid,
+                    "p": lodged["position"],
+                    "asOf": "2025-10-09T11:00:00+08:00",
+                },
+            },
+        ).json()
+    complaint = answer["data"]["complaint"]
+    assert complaint["responseDueAt"] == "2025-10-09T12:00:00+08:00"
+    assert complaint["resolutionDueAt"] == "2025-10-11T17:00:00+08:00"
+    assert complaint["businessHoursElapsed"] == "3"
+    assert complaint["breached"] is False
+    assert complaint["severity"] == "HIGH"
+
+
+def test_graphql_lists_complaints_by_filter_with_sla_statistics(served: Served) -> None:
+    cid, _ = lodge(served)
+    lodge(served, severity="low", channel="wechat")
+    act(served, cid, "resolve", {"summary": "已补发", "at": "2025-10-09T10:00:00+08:00"})
+    head = served.head()
+    query = """{
+      high: complaints(filter: {severity: [HIGH]}) {
+        totalCount edges { node { id status resolvedAt } } }
+      breached: complaints(filter: {breached: true}) { totalCount }
+      stats: slaStatistics(from: "2025-09-01T00:00:00+08:00", to: "2025-10-01T00:00:00+08:00",
+                           groupBy: CHANNEL) {
+        total { complaints resolved onTime onTimeRate medianHours }
+        groups { key complaints } } }"""
+    with served.client() as client:
+        # The header applies the read-your-writes wait to every field of the query.
+        data = client.post(
+            "/graphql", json={"query": query}, headers={"X-Kehu-Min-Position": str(head)}
+        ).json()["data"]
+    assert data["high"]["totalCount"] == 1
+    assert data["high"]["edges"][0]["node"]["id"] == cid
+    assert data["high"]["edges"][0]["node"]["status"] == "RESOLVED"
+    assert data["breached"]["totalCount"] == 1  # the low one is long overdue by now
+    assert data["stats"]["total"] == {
+        "complaints": 2,
+        "resolved": 1,
+        "onTime": 1,
+        "onTimeRate": "100.0",
+        "medianHours": "2.00",
+    }
+    assert {g["key"]: g["complaints"] for g in data["stats"]["groups"]} == {"phone": 1, "wechat": 1}
