@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
@@ -20,8 +20,16 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain.calendar import SHANGHAI, BusinessCalendar
 from domain.complaint import Complaint
-from domain.sla import ClockEvent, SlaPolicy, SlaStatus, evaluate
-from projections.base import Cursor, KehuProjection, ViewStore
+from domain.sla import SlaPolicy, SlaStatus
+from projections.base import Cursor, ViewStore
+from projections.clocked import (
+    ClockedProjection,
+    clock_of,
+    late_clause,
+    moment,
+    open_running_sql,
+    utc,
+)
 
 OPEN_STATUSES = ("received", "acknowledged", "investigating", "reopened")
 ACTIVE_CUSTOMER_STATUSES = ("active", "at_risk", "won_back")
@@ -33,14 +41,6 @@ _COLUMNS = (
     "compensation", "clock", "breaches", "response_due_at", "resolution_due_at",
     "paused", "reopen_count", "version",
 )  # fmt: skip
-
-
-def utc(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,13 @@ class ComplaintRow:
     sla: SlaStatus
 
 
-class ComplaintProjection(KehuProjection):
+class ComplaintProjection(ClockedProjection):
     """Keeps ``complaint_view``."""
 
     name = "complaints"
-
-    def __init__(self, views: ViewStore, calendar: BusinessCalendar, policy: SlaPolicy) -> None:
-        super().__init__(views)
-        self.calendar = calendar
-        self.policy = policy
+    table = "complaint_view"
+    columns = _COLUMNS
+    priority_column = "severity"
 
     def ddl(self) -> list[str]:
         view = self.t("complaint_view")
@@ -102,54 +100,6 @@ class ComplaintProjection(KehuProjection):
 
     def reset(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.t('complaint_view')}")
-
-    # -- row plumbing -------------------------------------------------------------
-
-    def _load(self, cursor: Cursor, complaint_id: Any) -> dict[str, Any]:
-        row = cursor.execute(
-            f"SELECT * FROM {self.t('complaint_view')} WHERE id = ?", [str(complaint_id)]
-        ).fetchone()
-        return {name: row[name] for name in _COLUMNS}
-
-    def _clock(self, row: dict[str, Any], as_of: datetime) -> SlaStatus:
-        facts = [
-            ClockEvent(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["clock"])
-        ]
-        return evaluate(
-            self.calendar,
-            self.policy,
-            datetime.fromisoformat(row["received_at"]),
-            row["severity"],
-            facts,
-            as_of,
-            tier=row["vip_tier"],
-        )
-
-    def _save(self, cursor: Cursor, row: dict[str, Any], event: Any, as_of: datetime) -> None:
-        status = self._clock(row, as_of)
-        row["response_due_at"] = utc(status.response_due_at)
-        row["resolution_due_at"] = utc(status.resolution_due_at)
-        row["paused"] = int(status.paused)
-        row["version"] = event.originator_version
-        columns = [c for c in _COLUMNS if c != "id"]
-        cursor.execute(
-            f"UPDATE {self.t('complaint_view')} SET {', '.join(f'{c} = ?' for c in columns)}"
-            " WHERE id = ?",
-            [*(row[c] for c in columns), row["id"]],
-        )
-
-    def _change(
-        self, cursor: Cursor, event: Any, as_of: datetime, change: Callable[[dict[str, Any]], None]
-    ) -> None:
-        row = self._load(cursor, event.originator_id)
-        change(row)
-        self._save(cursor, row, event, as_of)
-
-    @staticmethod
-    def _fact(row: dict[str, Any], kind: str, at: datetime) -> None:
-        facts = json.loads(row["clock"])
-        facts.append([kind, at.isoformat()])
-        row["clock"] = json.dumps(facts)
 
     # -- handlers -----------------------------------------------------------------
 
@@ -186,12 +136,7 @@ class ComplaintProjection(KehuProjection):
             "reopen_count": 0,
             "version": event.originator_version,
         }
-        cursor.execute(
-            f"INSERT INTO {self.t('complaint_view')} ({', '.join(_COLUMNS)})"
-            f" VALUES ({', '.join('?' for _ in _COLUMNS)})",
-            [row[c] for c in _COLUMNS],
-        )
-        self._save(cursor, row, event, event.received_at)
+        self._insert(cursor, row, event, event.received_at)
 
     @apply.register
     def acknowledged(self, event: Complaint.Acknowledged, cursor: Cursor) -> None:
@@ -306,19 +251,7 @@ class ComplaintProjection(KehuProjection):
 
     @apply.register
     def sla_breached(self, event: Complaint.SlaBreached, cursor: Cursor) -> None:
-        def change(row: dict[str, Any]) -> None:
-            breaches = json.loads(row["breaches"])
-            breaches.append(
-                {
-                    "target": event.target,
-                    "due_at": event.due_at.isoformat(),
-                    "detected_at": event.detected_at.isoformat(),
-                    "late_by_hours": str(event.late_by_hours),
-                }
-            )
-            row["breaches"] = json.dumps(breaches)
-
-        self._change(cursor, event, event.detected_at, change)
+        self._change(cursor, event, event.detected_at, lambda row: self._breach(row, event))
 
 
 @dataclass(frozen=True)
@@ -385,9 +318,6 @@ class ComplaintQueries:
         self.policy = policy
 
     def _row(self, raw: Any, as_of: datetime) -> ComplaintRow:
-        facts = [
-            ClockEvent(kind, datetime.fromisoformat(at)) for kind, at in json.loads(raw["clock"])
-        ]
         received_at = datetime.fromisoformat(raw["received_at"])
         return ComplaintRow(
             id=raw["id"],
@@ -402,24 +332,16 @@ class ComplaintQueries:
             section=raw["section"],
             escalation_level=raw["escalation_level"],
             received_at=received_at,
-            responded_at=_moment(raw["responded_at"]),
-            resolved_at=_moment(raw["resolved_at"]),
-            finished_at=_moment(raw["finished_at"]),
+            responded_at=moment(raw["responded_at"]),
+            resolved_at=moment(raw["resolved_at"]),
+            finished_at=moment(raw["finished_at"]),
             rating=raw["rating"],
             rating_handler_id=raw["rating_handler_id"],
             compensation=json.loads(raw["compensation"]) if raw["compensation"] else None,
             breaches=json.loads(raw["breaches"]),
             reopen_count=raw["reopen_count"],
             version=raw["version"],
-            sla=evaluate(
-                self.calendar,
-                self.policy,
-                received_at,
-                raw["severity"],
-                facts,
-                as_of,
-                tier=raw["vip_tier"],
-            ),
+            sla=clock_of(raw, self.calendar, self.policy, "severity", as_of),
         )
 
     def get(self, complaint_id: str, as_of: datetime) -> ComplaintRow | None:
@@ -480,13 +402,7 @@ class ComplaintQueries:
             # Deadlines stored with a running clock are exact; a paused clock cannot
             # breach while it stands still, so only recorded breaches count for it.
             now = utc(as_of)
-            late = (
-                "(breaches <> '[]' OR (paused = 0 AND ("
-                " (responded_at IS NULL AND response_due_at < ?) OR responded_at > response_due_at"
-                " OR (resolved_at IS NULL AND resolution_due_at < ?"
-                f" AND status IN ({', '.join('?' for _ in OPEN_STATUSES)}))"
-                " OR resolved_at > resolution_due_at)))"
-            )
+            late = late_clause(OPEN_STATUSES)
             clauses.append(late if where.breached else f"NOT {late}")
             params.extend([now, now, *OPEN_STATUSES])
         return clauses, params
@@ -495,11 +411,7 @@ class ComplaintQueries:
         """Open complaints whose clock runs, earliest deadline first (for the scheduler)."""
         with self.views.transaction(commit=False) as cursor:
             rows = cursor.execute(
-                f"SELECT * FROM {self.view} WHERE paused = 0"
-                f" AND status IN ({', '.join('?' for _ in OPEN_STATUSES)})"
-                " ORDER BY CASE WHEN responded_at IS NULL THEN response_due_at"
-                " ELSE resolution_due_at END LIMIT ?",
-                [*OPEN_STATUSES, limit],
+                open_running_sql(self.view, OPEN_STATUSES), [*OPEN_STATUSES, limit]
             ).fetchall()
         return [self._row(r, as_of) for r in rows]
 
