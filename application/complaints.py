@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from application.context import CommandContext, Principal
+from application.context import CommandContext
 from application.permissions import authorize
 from application.service import ContextService
-from application.store import CommandResult, RecordedEvent
+from application.store import CommandResult
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.values import Money
@@ -19,6 +19,7 @@ class ComplaintService(ContextService[Complaint]):
     """Commands on complaints; the complaints section (投诉管理科) handles them."""
 
     kind = Complaint
+    context = "complaints"
 
     def lodge(
         self,
@@ -255,23 +256,3 @@ class ComplaintService(ContextService[Complaint]):
                 )
 
         return self._act(ctx, "complaints.record_breach", complaint_id, act)
-
-    def get(
-        self,
-        principal: Principal,
-        complaint_id: UUID,
-        *,
-        version: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Complaint:
-        authorize(principal, "complaints.read")
-        if as_of is not None:
-            return self.store.load_as_of(complaint_id, Complaint, as_of)
-        return self.store.load(complaint_id, Complaint, version=version)
-
-    def history(
-        self, principal: Principal, complaint_id: UUID, *, after_version: int = 0, limit: int = 100
-    ) -> list[RecordedEvent]:
-        authorize(principal, "complaints.history")
-        self.store.load(complaint_id, Complaint)
-        return self.store.history(complaint_id, after_version=after_version, limit=limit)

@@ -11,9 +11,8 @@ from uuid import UUID, uuid4
 
 from application.clock import business_today
 from application.context import CommandContext, Principal
-from application.permissions import authorize
 from application.service import ContextService
-from application.store import CommandResult, RecordedEvent
+from application.store import CommandResult
 from domain.customer import Customer, CustomerKind, enterprise_customer_id
 from domain.values import USCC, Money
 
@@ -82,6 +81,7 @@ class CustomerService(ContextService[Customer]):
     shared command pipeline (envelope, idempotency, optimistic concurrency)."""
 
     kind = Customer
+    context = "customers"
 
     def register(
         self,
@@ -215,14 +215,4 @@ class CustomerService(ContextService[Customer]):
         version: int | None = None,
         as_of: datetime | None = None,
     ) -> CustomerState:
-        authorize(principal, "customers.read")
-        if as_of is not None:
-            return CustomerState.of(self.store.load_as_of(customer_id, Customer, as_of))
-        return CustomerState.of(self.store.load(customer_id, Customer, version=version))
-
-    def history(
-        self, principal: Principal, customer_id: UUID, *, after_version: int = 0, limit: int = 100
-    ) -> list[RecordedEvent]:
-        authorize(principal, "customers.history")
-        self.store.load(customer_id, Customer)  # 404 for an unknown id
-        return self.store.history(customer_id, after_version=after_version, limit=limit)
+        return CustomerState.of(self.load(principal, customer_id, version=version, as_of=as_of))

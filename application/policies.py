@@ -20,6 +20,7 @@ from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
 from application.context import SYSTEM, CommandContext
 from application.errors import ApplicationError
+from application.service_requests import ServiceRequestService
 from domain.base import DomainError
 from domain.sla import SlaStatus
 
@@ -70,19 +71,20 @@ def next_deadline(status: SlaStatus) -> Deadline | None:
 
 
 class SlaEscalation:
-    """Escalates complaints whose deadline is near (a quarter of the time left) or passed;
-    a passed deadline is recorded as a breach with how late it is."""
-
-    name = "sla-escalation"
+    """Watches the SLA clocks of one kind of item. A passed deadline is recorded as a
+    breach with how late it is (and, for complaints, escalated); where the service can
+    escalate early, a deadline with a quarter of its time left is escalated once."""
 
     def __init__(
         self,
-        complaints: ComplaintService,
+        name: str,
+        service: ComplaintService | ServiceRequestService,
         candidates: Callable[[datetime], Sequence[DeadlineView]],
         clock: Clock = utc_now,
         near_fraction: Decimal = Decimal("0.25"),
     ) -> None:
-        self.complaints = complaints
+        self.name = name
+        self.service = service
         self.candidates = candidates
         self.clock = clock
         self.near_fraction = near_fraction
@@ -101,8 +103,8 @@ class SlaEscalation:
                 if deadline.late_by > 0:
                     if f"{deadline.target}@{due}" in recorded:
                         continue
-                    result = self.complaints.record_breach(
-                        self._context(f"sla-breach:{item.id}:{deadline.target}:{due}"),
+                    result = self.service.record_breach(
+                        self._context(f"{self.name}:breach:{item.id}:{deadline.target}:{due}"),
                         UUID(item.id),
                         target=deadline.target,
                         due_at=deadline.due_at,
@@ -110,12 +112,13 @@ class SlaEscalation:
                         detected_at=now,
                     )
                 elif (
-                    item.escalation_level == 0
+                    isinstance(self.service, ComplaintService)
+                    and item.escalation_level == 0
                     and deadline.target_hours - deadline.used_hours
                     <= deadline.target_hours * self.near_fraction
                 ):
-                    result = self.complaints.escalate_near_deadline(
-                        self._context(f"sla-near:{item.id}:{deadline.target}:{due}"),
+                    result = self.service.escalate_near_deadline(
+                        self._context(f"{self.name}:near:{item.id}:{deadline.target}:{due}"),
                         UUID(item.id),
                         target=deadline.target,
                         due_at=deadline.due_at,
@@ -126,7 +129,7 @@ class SlaEscalation:
                     continue
             except (DomainError, ApplicationError) as refused:
                 # The read model may lag the store: the aggregate has the last word.
-                log.info("SLA policy skipped complaint %s: %s", item.id, refused)
+                log.info("%s skipped %s: %s", self.name, item.id, refused)
                 continue
             acted += 1 if result.events and not result.replayed else 0
         return acted

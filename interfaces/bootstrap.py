@@ -13,6 +13,7 @@ from application.customers import CustomerService
 from application.errors import ProjectionTimeout
 from application.keys import ApiKeys
 from application.policies import Scheduler, SlaEscalation
+from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
 from domain.calendar import BusinessCalendar, default_calendar
@@ -20,6 +21,7 @@ from domain.sla import SlaPolicy, default_policy
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
 from projections.complaints import ComplaintProjection, ComplaintQueries
 from projections.customers import CustomerProjection, CustomerQueries
+from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
 
 log = logging.getLogger("kehu")
 
@@ -34,9 +36,11 @@ class System:
     projections: list[KehuProjection]
     customers: CustomerService
     complaints: ComplaintService
+    service_requests: ServiceRequestService
     keys: ApiKeys
     customer_queries: CustomerQueries
     complaint_queries: ComplaintQueries
+    service_request_queries: ServiceRequestQueries
     calendar: BusinessCalendar
     sla_policy: SlaPolicy
     scheduler: Scheduler
@@ -136,11 +140,19 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
     projections: list[KehuProjection] = [
         CustomerProjection(views),
         ComplaintProjection(views, calendar, policy),
+        ServiceRequestProjection(views, calendar, policy),
     ]
     complaints = ComplaintService(store, clock)
     complaint_queries = ComplaintQueries(views, calendar, policy)
+    service_requests = ServiceRequestService(store, clock)
+    request_queries = ServiceRequestQueries(views, calendar, policy)
     scheduler = Scheduler(
-        [SlaEscalation(complaints, complaint_queries.open_running, clock)],
+        [
+            SlaEscalation("sla-escalation", complaints, complaint_queries.open_running, clock),
+            SlaEscalation(
+                "service-request-sla", service_requests, request_queries.open_running, clock
+            ),
+        ],
         interval=settings.scheduler_interval,
     )
     return System(
@@ -150,9 +162,11 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         projections=projections,
         customers=CustomerService(store, clock),
         complaints=complaints,
+        service_requests=service_requests,
         keys=ApiKeys(store),
         customer_queries=CustomerQueries(views),
         complaint_queries=complaint_queries,
+        service_request_queries=request_queries,
         calendar=calendar,
         sla_policy=policy,
         scheduler=scheduler,

@@ -98,9 +98,6 @@ class ComplaintProjection(ClockedProjection):
             f"CREATE INDEX IF NOT EXISTS complaint_view_handler ON {view} (handler_id)",
         ]
 
-    def reset(self, cursor: Cursor) -> None:
-        cursor.execute(f"DELETE FROM {self.t('complaint_view')}")
-
     # -- handlers -----------------------------------------------------------------
 
     @singledispatchmethod
