@@ -282,7 +282,9 @@ class ServiceRequest(KehuAggregate):
         """处理完毕; counts as the first response if none was recorded."""
         self._check("resolve", _OPEN)
         if self.paused_since is not None:
-            raise ServiceRequestRefused("cannot resolve while waiting on the customer; resume first")
+            raise ServiceRequestRefused(
+                "cannot resolve while waiting on the customer; resume first"
+            )
         self._resolved(summary=text("summary", summary, max_length=2000), at=self._time("at", at))
 
     @event(Resolved)

@@ -158,6 +158,15 @@ def _stops(
     return stops
 
 
+def _before(
+    stops: list[tuple[datetime, datetime]], end: datetime | None
+) -> list[tuple[datetime, datetime]]:
+    """The stops up to ``end`` (all of them when the clock still runs)."""
+    if end is None:
+        return stops
+    return [(a, min(b, end)) for a, b in stops if a < end]
+
+
 def _due(
     calendar: BusinessCalendar,
     start: datetime,
@@ -220,8 +229,9 @@ def evaluate(
         elif fact.kind == "resumed":
             paused = False
 
-    response_stops = _stops(facts, now, with_resolution=False)
-    resolution_stops = _stops(facts, now, with_resolution=True)
+    # A clock that has stopped for good is not moved by what happens afterwards.
+    response_stops = _before(_stops(facts, now, with_resolution=False), responded_at)
+    resolution_stops = _before(_stops(facts, now, with_resolution=True), resolved_at)
     response_due = _due(calendar, start, targets.response_hours, response_stops)
     resolution_due = _due(calendar, start, targets.resolution_hours, resolution_stops)
     response_hours = _running(calendar, start, responded_at or now, response_stops)

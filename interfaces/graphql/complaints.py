@@ -88,6 +88,15 @@ class SlaBreach:
     detected_at: datetime
     late_by_hours: Decimal
 
+    @classmethod
+    def of(cls, recorded: dict[str, str]) -> SlaBreach:
+        return cls(
+            target=recorded["target"],
+            due_at=datetime.fromisoformat(recorded["due_at"]),
+            detected_at=datetime.fromisoformat(recorded["detected_at"]),
+            late_by_hours=Decimal(recorded["late_by_hours"]),
+        )
+
 
 @strawberry.type(description="投诉: a complaint from the complaint read model, with its SLA clock.")
 class Complaint:
@@ -155,15 +164,7 @@ class Complaint:
             paused=sla.paused,
             rating=row.rating,
             compensation=Money(**row.compensation) if row.compensation else None,
-            breaches=[
-                SlaBreach(
-                    target=b["target"],
-                    due_at=datetime.fromisoformat(b["due_at"]),
-                    detected_at=datetime.fromisoformat(b["detected_at"]),
-                    late_by_hours=Decimal(b["late_by_hours"]),
-                )
-                for b in row.breaches
-            ],
+            breaches=[SlaBreach.of(b) for b in row.breaches],
             reopen_count=row.reopen_count,
             version=row.version,
         )

@@ -19,9 +19,10 @@ from interfaces.bootstrap import System
 from interfaces.graphql.common import Context
 from interfaces.graphql.complaints import ComplaintQuery
 from interfaces.graphql.customers import CustomerQuery
+from interfaces.graphql.service_requests import ServiceRequestQuery
 from interfaces.rest.problems import ProblemError
 
-Query = merge_types("Query", (CustomerQuery, ComplaintQuery))
+Query = merge_types("Query", (CustomerQuery, ComplaintQuery, ServiceRequestQuery))
 schema = strawberry.Schema(query=Query)
 
 

@@ -147,3 +147,14 @@ def test_an_unknown_priority_is_refused() -> None:
 def test_an_unknown_clock_fact_is_refused() -> None:
     with pytest.raises(InvalidValueError):
         ClockEvent("escalated", at(2025, 10, 9, 10, 0))
+
+
+def test_a_pause_after_the_response_does_not_move_the_response_deadline() -> None:
+    status = clock(
+        ("responded", at(2025, 10, 9, 9, 30)),
+        ("paused", at(2025, 10, 9, 10, 0)),
+        ("resumed", at(2025, 10, 10, 10, 0)),
+        as_of=at(2025, 10, 10, 11, 0),
+    )
+    assert status.response_due_at == at(2025, 10, 9, 12, 0)
+    assert status.resolution_due_at == at(2025, 10, 13, 17, 0)
