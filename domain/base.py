@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
@@ -100,6 +102,51 @@ class InvalidValueError(DomainError):
 
     code = "validation.invalid_value"
     kind = "invalid"
+
+
+def clean_text(
+    field: str,
+    value: object,
+    *,
+    max_length: int,
+    error: type[DomainError] = InvalidValueError,
+    required: bool = True,
+) -> str:
+    """Free text with runs of white space folded, refused if empty or too long."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise error(f"{field} must be text", field=field)
+    cleaned = " ".join(value.split())
+    if required and not cleaned:
+        raise error(f"{field} must not be empty", field=field)
+    if len(cleaned) > max_length:
+        raise error(
+            f"{field} is {len(cleaned)} characters long; at most {max_length} are allowed",
+            field=field,
+        )
+    return cleaned
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choose(
+    enum: type[E], value: str, field: str, error: type[DomainError] = InvalidValueError
+) -> E:
+    """An enumerated value, or an error that lists the allowed ones."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise error(f"{field} must be one of {allowed}, not {value!r}", field=field) from None
+
+
+def aware(field: str, moment: datetime) -> datetime:
+    """A business time must carry its offset."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidValueError(f"{field} needs a timezone offset", field=field)
+    return moment
 
 
 class MissingActorError(DomainError):

@@ -24,7 +24,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, InvalidValueError, KehuAggregate, PersonalData
+from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
+from domain.base import choose as base_choose
 from domain.values import Money
 
 E = TypeVar("E", bound=StrEnum)
@@ -172,32 +173,11 @@ class TimeOrderRefused(ComplaintError):
 
 
 def choose(enum: type[E], value: str, field: str) -> E:
-    """Parse an enumerated value with an error that lists the allowed ones."""
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum)
-        raise InvalidComplaintField(
-            f"{field} must be one of {allowed}, not {value!r}", field=field
-        ) from None
+    return base_choose(enum, value, field, InvalidComplaintField)
 
 
-def text(field: str, value: str | None, *, max_length: int, required: bool = True) -> str:
-    cleaned = " ".join((value or "").split())
-    if required and not cleaned:
-        raise InvalidComplaintField(f"{field} must not be empty", field=field)
-    if len(cleaned) > max_length:
-        raise InvalidComplaintField(
-            f"{field} is {len(cleaned)} characters long; at most {max_length} are allowed",
-            field=field,
-        )
-    return cleaned
-
-
-def aware(field: str, moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidValueError(f"{field} needs a timezone offset", field=field)
-    return moment
+def text(field: str, value: str | None, *, max_length: int) -> str:
+    return clean_text(field, value, max_length=max_length, error=InvalidComplaintField)
 
 
 class Complaint(KehuAggregate):

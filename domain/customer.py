@@ -21,7 +21,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, InvalidValueError, KehuAggregate, PersonalData
+from domain.base import (
+    DomainError,
+    KehuAggregate,
+    PersonalData,
+    aware,
+    clean_text,
+)
 from domain.values import USCC, Email, MobilePhone, Money, ResidentIdNumber
 
 CUSTOMER_NAMESPACE = uuid5(NAMESPACE_URL, "https://kehu.example/customer")
@@ -102,18 +108,8 @@ def enterprise_customer_id(uscc: USCC) -> UUID:
     return uuid5(CUSTOMER_NAMESPACE, f"uscc:{uscc}")
 
 
-def _clean_text(field: str, value: str, *, max_length: int, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise InvalidCustomerField(f"{field} must be text", field=field)
-    cleaned = " ".join(value.split())
-    if required and not cleaned:
-        raise InvalidCustomerField(f"{field} must not be empty", field=field)
-    if len(cleaned) > max_length:
-        raise InvalidCustomerField(
-            f"{field} is {len(cleaned)} characters long; at most {max_length} are allowed",
-            field=field,
-        )
-    return cleaned
+def _clean_text(field: str, value: str | None, *, max_length: int) -> str:
+    return clean_text(field, value, max_length=max_length, error=InvalidCustomerField)
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
@@ -371,8 +367,7 @@ class Customer(KehuAggregate):
                 f"interaction kind must be one of {', '.join(k.value for k in InteractionKind)}",
                 field="kind",
             ) from None
-        if occurred_at.tzinfo is None:
-            raise InvalidValueError("occurred_at needs a timezone offset")
+        aware("occurred_at", occurred_at)
         self._interaction_recorded(
             kind=interaction.value,
             summary=_clean_text("summary", summary, max_length=2000),

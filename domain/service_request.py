@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData
-from domain.complaint import Channel, aware, choose, text
+from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
+from domain.base import choose as base_choose
+from domain.complaint import Channel
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class RequestType(StrEnum):
@@ -103,6 +106,14 @@ class InvalidRequestField(ServiceRequestError):
 class RequestTimeRefused(ServiceRequestError):
     code = "service_request.time_before_previous"
     kind = "invalid"
+
+
+def choose(enum: type[E], value: str, field: str) -> E:
+    return base_choose(enum, value, field, InvalidRequestField)
+
+
+def text(field: str, value: str | None, *, max_length: int) -> str:
+    return clean_text(field, value, max_length=max_length, error=InvalidRequestField)
 
 
 class ServiceRequest(KehuAggregate):
