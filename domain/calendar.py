@@ -56,6 +56,14 @@ class HolidayCalendar:
 
     notices: Mapping[int, YearNotice]
     version: str
+    #: Strict calendars refuse a year without a notice. Lenient ones (the SLA clocks in
+    #: read models) count Monday–Friday there, so a deadline that reaches into next year
+    #: before its notice is published does not stop the views; once the notice is added,
+    #: clocks recompute on read and a rebuild refreshes the stored deadlines.
+    lenient: bool = False
+
+    def covers(self, year: int) -> bool:
+        return year in self.notices
 
     def notice(self, day: date) -> YearNotice:
         found = self.notices.get(day.year)
@@ -69,6 +77,8 @@ class HolidayCalendar:
         return found
 
     def is_working_day(self, day: date) -> bool:
+        if self.lenient and day.year not in self.notices:
+            return day.weekday() < 5
         notice = self.notice(day)
         if day in notice.adjusted_workdays:
             return True
@@ -77,7 +87,8 @@ class HolidayCalendar:
         return day.weekday() < 5
 
     def holiday_name(self, day: date) -> str | None:
-        return self.notice(day).names.get(day)
+        found = self.notices.get(day.year)
+        return found.names.get(day) if found else None
 
 
 def _from_package() -> dict[int, YearNotice]:
@@ -127,12 +138,12 @@ def _from_data_files() -> dict[int, YearNotice]:
 
 
 @cache
-def china_holidays() -> HolidayCalendar:
+def china_holidays(*, lenient: bool = False) -> HolidayCalendar:
     """The notices in force: the package's, then the data files' (newer notices win)."""
     notices = _from_package()
     notices.update(_from_data_files())
     years = sorted(notices)
-    return HolidayCalendar(notices=notices, version=f"cn-{years[0]}-{years[-1]}")
+    return HolidayCalendar(notices=notices, version=f"cn-{years[0]}-{years[-1]}", lenient=lenient)
 
 
 def shanghai(moment: datetime, field_name: str = "time") -> datetime:
@@ -228,6 +239,6 @@ class BusinessCalendar:
 
 
 @cache
-def default_calendar() -> BusinessCalendar:
+def default_calendar(*, lenient: bool = False) -> BusinessCalendar:
     """Mainland China, 09:00–12:00 and 13:00–18:00."""
-    return BusinessCalendar(days=china_holidays())
+    return BusinessCalendar(days=china_holidays(lenient=lenient))

@@ -135,7 +135,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         command_retries=settings.command_retries,
     )
     views = ViewStore(settings.read_model_env(create_table=create_tables))
-    calendar = default_calendar()
+    calendar = default_calendar(lenient=True)  # views must not stall on next year's notice
     policy = default_policy()
     projections: list[KehuProjection] = [
         CustomerProjection(views),

@@ -101,3 +101,26 @@ def test_a_year_without_a_notice_is_refused_not_guessed() -> None:
 
 def test_eight_business_hours_a_day() -> None:
     assert CAL.hours_per_day == 8
+
+
+def test_a_lenient_calendar_counts_weekdays_in_a_year_without_a_notice() -> None:
+    lenient = default_calendar(lenient=True)
+    assert lenient.is_working_day(date(2031, 3, 3)) is True  # a Monday
+    assert lenient.is_working_day(date(2031, 3, 1)) is False  # a Saturday
+    assert lenient.is_working_day(date(2025, 10, 1)) is False  # notices still rule
+
+
+def test_a_notice_added_as_data_decides_its_year() -> None:
+    from domain.calendar import BusinessCalendar, HolidayCalendar, YearNotice
+
+    notice = YearNotice(
+        year=2031,
+        holidays=frozenset({date(2031, 1, 1)}),
+        adjusted_workdays=frozenset({date(2031, 1, 4)}),  # a Saturday worked
+        source="test notice",
+    )
+    calendar = BusinessCalendar(days=HolidayCalendar(notices={2031: notice}, version="t"))
+    assert calendar.is_working_day(date(2031, 1, 1)) is False
+    assert calendar.is_working_day(date(2031, 1, 4)) is True
+    # Wed 1-1 is off; Thu 1-2, Fri 1-3, then the worked Saturday 1-4.
+    assert calendar.add_working_days(date(2031, 1, 1), 3) == date(2031, 1, 4)
