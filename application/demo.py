@@ -18,6 +18,8 @@ from uuid import UUID
 from application.clock import SHANGHAI, Clock, business_today, utc_now
 from application.context import CommandContext, Principal, Role
 from application.store import Kehu
+from domain.base import KehuAggregate
+from domain.complaint import Complaint
 from domain.customer import Customer, CustomerStatus, enterprise_customer_id
 from domain.values import (
     USCC,
@@ -222,6 +224,64 @@ def _story(rng: random.Random, customer: Customer, today: date) -> None:
         )
 
 
+COMPLAINTS = {
+    "delivery": "订单延迟未到货",
+    "product_quality": "产品出现质量问题",
+    "service_attitude": "客服态度不好",
+    "billing": "发票金额有误",
+    "other": "其他问题咨询未解决",
+}
+
+
+def _complaints(
+    rng: random.Random, customer: Customer, today: date, uuid_source: Callable[[], UUID]
+) -> list[Complaint]:
+    """A few complaints over the relationship, handled faster or slower than the SLA."""
+    made: list[Complaint] = []
+    span = (today - customer.registered_on).days
+    for _ in range(rng.choices((0, 1, 2), weights=(70, 22, 8))[0]):
+        day = customer.registered_on + timedelta(days=rng.randint(0, max(span - 1, 0)))
+        received = datetime.combine(
+            day, time(rng.randint(8, 19), rng.choice((0, 20, 40))), SHANGHAI
+        )
+        category = rng.choice(list(COMPLAINTS))
+        complaint = Complaint.lodge(
+            new_id=uuid_source(),
+            customer_id=customer.id,
+            channel=rng.choice(["phone", "email", "online", "wechat", "in_person", "letter"]),
+            category=category,
+            severity=rng.choices(["low", "medium", "high", "critical"], weights=(30, 40, 22, 8))[0],
+            description=COMPLAINTS[category],
+            received_at=received,
+        )
+        handler = rng.choice(MANAGERS)
+        complaint.assign(handler[0], handler[1])
+        if (today - day).days < 3 and rng.random() < 0.6:
+            made.append(complaint)  # still open
+            continue
+        moment = received + timedelta(hours=rng.uniform(0.5, 30))
+        complaint.acknowledge(moment)
+        complaint.record_investigation("核实订单与物流记录", moment + timedelta(hours=1))
+        moment += timedelta(hours=rng.uniform(2, 150))
+        complaint.resolve("已按处理方案解决", moment)
+        moment += timedelta(hours=rng.uniform(1, 24))
+        complaint.communicate_result("已解决并致歉", "核实后确认原因并整改", "phone", moment)
+        if rng.random() < 0.1:
+            complaint.reopen("客户仍不满意", moment + timedelta(days=2))
+            moment += timedelta(days=3)
+            complaint.resolve("二次处理完成", moment)
+            complaint.communicate_result(
+                "二次处理", "补偿到位", "phone", moment + timedelta(hours=2)
+            )
+            moment += timedelta(hours=2)
+        complaint.confirm(
+            rng.choices([1, 2, 3, 4, 5], weights=(4, 6, 15, 35, 40))[0], moment + timedelta(hours=3)
+        )
+        complaint.close(moment + timedelta(hours=4))
+        made.append(complaint)
+    return made
+
+
 def seed(
     store: Kehu,
     *,
@@ -242,13 +302,14 @@ def seed(
     events = 0
     last = 0
     for chunk in _chunks(customers, batch):
-        made = []
+        made: list[KehuAggregate] = []
         for _ in range(chunk):
             customer = _customer(rng, today, uuid_source)
             _story(rng, customer, today)
-            events += len(customer.pending_events)
             made.append(customer)
-        last = store.record_many(ctx, "demo.seed", list(made))
+            made.extend(_complaints(rng, customer, today, uuid_source))
+        events += sum(len(aggregate.pending_events) for aggregate in made)
+        last = store.record_many(ctx, "demo.seed", made)
         if progress is not None:
             progress(chunk)
     return DemoSummary(customers=customers, events=events, last_position=last)

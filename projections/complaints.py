@@ -298,6 +298,10 @@ def percentile(values: list[Decimal], fraction: Decimal) -> Decimal | None:
     return ordered[max(rank, 1) - 1]
 
 
+def _hours(value: Decimal | None) -> Decimal | None:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if value is not None else None
+
+
 def _rate(part: int, whole: int) -> Decimal | None:
     if whole == 0:
         return None
@@ -467,6 +471,6 @@ class ComplaintQueries:
             on_time=on_time,
             breached=breached,
             on_time_rate=_rate(on_time, len(resolved)),
-            median_hours=Decimal(median(hours)).quantize(Decimal("0.01")) if hours else None,
-            p90_hours=percentile(hours, Decimal("0.9")),
+            median_hours=_hours(Decimal(median(hours))) if hours else None,
+            p90_hours=_hours(percentile(hours, Decimal("0.9"))),
         )
