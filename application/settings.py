@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(
         30.0, gt=0, le=3600, description="Seconds between policy runs."
     )
+    sla_policy_file: Path | None = Field(
+        None,
+        description="JSON SLA policy (targets per priority, VIP tiers); the default policy"
+        " if absent. See domain.sla.policy_from_dict.",
+    )
     projection_batch_size: int = Field(500, ge=1, le=10_000)
     projection_poll_interval: float = Field(0.05, gt=0, le=10)
     min_position_timeout: float = Field(

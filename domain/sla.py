@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from domain.base import InvalidValueError
 from domain.calendar import BusinessCalendar, shanghai
@@ -62,6 +62,44 @@ class SlaPolicy:
             response_hours=self.response_hours[priority],
             resolution_hours=self.resolution_days[priority] * self.hours_per_day,
         )
+
+
+def policy_from_dict(data: Mapping[str, Any]) -> SlaPolicy:
+    """A policy from configuration data (JSON), e.g.::
+
+    {"name": "ours", "version": "2026.1",
+     "response_hours": {"critical": "1", "high": "4", "medium": "8", "low": "16"},
+     "resolution_days": {"critical": "1", "high": "2", "medium": "5", "low": "10"},
+     "hours_per_day": "8",
+     "tier_overrides": {"gold": {"high": {"response_hours": "2", "resolution_hours": "8"}}}}
+    """
+    try:
+        response = {str(k): Decimal(str(v)) for k, v in dict(data["response_hours"]).items()}
+        resolution = {str(k): Decimal(str(v)) for k, v in dict(data["resolution_days"]).items()}
+        overrides = {
+            str(tier): {
+                str(priority): Targets(
+                    Decimal(str(t["response_hours"])), Decimal(str(t["resolution_hours"]))
+                )
+                for priority, t in dict(targets).items()
+            }
+            for tier, targets in dict(data.get("tier_overrides", {})).items()
+        }
+        policy = SlaPolicy(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            response_hours=response,
+            resolution_days=resolution,
+            hours_per_day=Decimal(str(data.get("hours_per_day", 8))),
+            tier_overrides=overrides,
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        raise InvalidValueError(f"the SLA policy is not valid: {error!r}") from None
+    if set(response) != set(resolution) or any(
+        v <= 0 for v in [*response.values(), *resolution.values()]
+    ):
+        raise InvalidValueError("the SLA policy needs positive targets for the same priorities")
+    return policy
 
 
 def default_policy() -> SlaPolicy:

@@ -3,6 +3,7 @@ projections, application services."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -17,7 +18,7 @@ from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
 from domain.calendar import BusinessCalendar, default_calendar
-from domain.sla import SlaPolicy, default_policy
+from domain.sla import SlaPolicy, default_policy, policy_from_dict
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
 from projections.complaints import ComplaintProjection, ComplaintQueries
 from projections.customers import CustomerProjection, CustomerQueries
@@ -136,7 +137,11 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
     )
     views = ViewStore(settings.read_model_env(create_table=create_tables))
     calendar = default_calendar(lenient=True)  # views must not stall on next year's notice
-    policy = default_policy()
+    policy = (
+        policy_from_dict(json.loads(settings.sla_policy_file.read_text(encoding="utf-8")))
+        if settings.sla_policy_file
+        else default_policy()
+    )
     projections: list[KehuProjection] = [
         CustomerProjection(views),
         ComplaintProjection(views, calendar, policy),

@@ -158,3 +158,36 @@ def test_a_pause_after_the_response_does_not_move_the_response_deadline() -> Non
     )
     assert status.response_due_at == at(2025, 10, 9, 12, 0)
     assert status.resolution_due_at == at(2025, 10, 13, 17, 0)
+
+
+def test_a_policy_from_configuration_sets_the_targets() -> None:
+    from domain.sla import policy_from_dict
+
+    policy = policy_from_dict(
+        {
+            "name": "ours",
+            "version": "2026.1",
+            "response_hours": {"high": "1", "low": "8"},
+            "resolution_days": {"high": "1", "low": "2"},
+            "tier_overrides": {
+                "gold": {"high": {"response_hours": "0.5", "resolution_hours": "4"}}
+            },
+        }
+    )
+    assert policy.targets("high").resolution_hours == Decimal(8)
+    assert policy.targets("high", "gold").response_hours == Decimal("0.5")
+    status = evaluate(CAL, policy, at(2025, 11, 24, 9, 0), "high", [], at(2025, 11, 24, 9, 0))
+    assert status.response_due_at == at(2025, 11, 24, 10, 0)
+    with pytest.raises(InvalidValueError):
+        policy_from_dict(
+            {"name": "bad", "version": "1", "response_hours": {"high": "1"}, "resolution_days": {}}
+        )
+    with pytest.raises(InvalidValueError):
+        policy_from_dict(
+            {
+                "name": "bad",
+                "version": "1",
+                "response_hours": {"high": "x"},
+                "resolution_days": {"high": "1"},
+            }
+        )
