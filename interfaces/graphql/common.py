@@ -103,3 +103,20 @@ def offset_after(cursor: str | None) -> int:
             "the cursor is not valid", extensions={"code": "validation.invalid_cursor"}
         ) from None
     return int(value) + 1
+
+
+def check_page_size(first: int) -> None:
+    if not 0 <= first <= MAX_PAGE:
+        raise GraphQLError(
+            f"first must be between 0 and {MAX_PAGE}", extensions={"code": "validation.page_size"}
+        )
+
+
+def page_info(offset: int, cursors: list[str], total: int) -> PageInfo:
+    """Relay page info for a page of ``cursors`` starting at ``offset`` of ``total``."""
+    return PageInfo(
+        has_next_page=offset + len(cursors) < total,
+        has_previous_page=offset > 0,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )

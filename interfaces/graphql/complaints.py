@@ -18,14 +18,15 @@ from strawberry.types import Info
 
 from application.clock import utc_now
 from interfaces.graphql.common import (
-    MAX_PAGE,
     Context,
     Money,
     OrderDirection,
     PageInfo,
+    check_page_size,
     cursor_at,
     guard,
     offset_after,
+    page_info,
 )
 from projections.complaints import ComplaintFilter as ComplaintFilterQuery
 from projections.complaints import ComplaintRow, SlaGroup, SlaReport
@@ -306,11 +307,7 @@ class ComplaintQuery:
         min_position: int | None = None,
     ) -> ComplaintConnection:
         system = await guard(info, "complaints.read", min_position)
-        if not 0 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"first must be between 0 and {MAX_PAGE}",
-                extensions={"code": "validation.page_size"},
-            )
+        check_page_size(first)
         offset = offset_after(after)
         where = filter or ComplaintFilter()
         moment = _aware(as_of, "asOf") or utc_now()
@@ -337,12 +334,7 @@ class ComplaintQuery:
         ]
         return ComplaintConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=offset + len(rows) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(offset, [e.cursor for e in edges], total),
             total_count=total,
         )
 

@@ -7,21 +7,21 @@ from enum import Enum
 
 import strawberry
 from anyio import to_thread
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.context import Principal
 from application.privacy import mask_value, may_see_personal_data
 from domain.customer import STATUS_LABELS, CustomerStatus
 from interfaces.graphql.common import (
-    MAX_PAGE,
     Context,
     Money,
     OrderDirection,
     PageInfo,
+    check_page_size,
     cursor_at,
     guard,
     offset_after,
+    page_info,
 )
 from projections.customers import CustomerFilter as CustomerFilterQuery
 from projections.customers import CustomerRow
@@ -183,11 +183,7 @@ class CustomerQuery:
         min_position: int | None = None,
     ) -> CustomerConnection:
         system = await guard(info, "customers.read", min_position)
-        if not 0 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"first must be between 0 and {MAX_PAGE}",
-                extensions={"code": "validation.page_size"},
-            )
+        check_page_size(first)
         offset = offset_after(after)
         where = filter or CustomerFilter()
         order = order_by or CustomerOrder()
@@ -213,11 +209,6 @@ class CustomerQuery:
         ]
         return CustomerConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=offset + len(rows) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(offset, [e.cursor for e in edges], total),
             total_count=total,
         )

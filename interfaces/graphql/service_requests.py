@@ -8,11 +8,18 @@ from enum import Enum
 
 import strawberry
 from anyio import to_thread
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.clock import utc_now
-from interfaces.graphql.common import MAX_PAGE, Context, PageInfo, cursor_at, guard, offset_after
+from interfaces.graphql.common import (
+    Context,
+    PageInfo,
+    check_page_size,
+    cursor_at,
+    guard,
+    offset_after,
+    page_info,
+)
 from interfaces.graphql.complaints import ComplaintChannel, Handler, SlaBreach
 from projections.service_requests import ServiceRequestFilter as RequestFilterQuery
 from projections.service_requests import ServiceRequestRow
@@ -144,11 +151,7 @@ class ServiceRequestQuery:
         min_position: int | None = None,
     ) -> ServiceRequestConnection:
         system = await guard(info, "service_requests.read", min_position)
-        if not 0 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"first must be between 0 and {MAX_PAGE}",
-                extensions={"code": "validation.page_size"},
-            )
+        check_page_size(first)
         offset = offset_after(after)
         where = filter or ServiceRequestFilter()
         query = RequestFilterQuery(
@@ -171,11 +174,6 @@ class ServiceRequestQuery:
         ]
         return ServiceRequestConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=offset + len(rows) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(offset, [e.cursor for e in edges], total),
             total_count=total,
         )
