@@ -1,8 +1,16 @@
 """Service request 服务请求 — consultation, after-sales, technical support or a value-added
 service: received, assigned, responded to, resolved, rated by the customer, closed.
 
+Status (服务请求处理流程)::
+
+    open 已受理 ─respond─▶ responded 已响应 ─resolve─▶ resolved 已处理 ─close─▶ closed 已关闭
+      └──────────────resolve──────────────────────────▶ (resolving counts as the first response)
+    open / responded ─cancel─▶ cancelled 已取消
+    resolved ─rate (once, 1–5)─▶ resolved (the customer's feedback 反馈评价)
+
 It runs on the same SLA engine as complaints (priority instead of severity), with the same
-pause while waiting on the customer.
+pause while waiting on the customer (``pause`` / ``resume``); a request cannot be resolved
+while paused. Breaches found by the scheduler are recorded here once per deadline.
 """
 
 from __future__ import annotations
@@ -21,8 +29,12 @@ from domain.complaint import Channel
 
 E = TypeVar("E", bound=StrEnum)
 
+BREACH_TARGETS = ("response", "resolution")
+
 
 class RequestType(StrEnum):
+    """服务请求类型."""
+
     CONSULTATION = "consultation"  # 产品咨询
     AFTER_SALES = "after_sales"  # 售后
     TECHNICAL_SUPPORT = "technical_support"  # 技术支持
@@ -30,6 +42,8 @@ class RequestType(StrEnum):
 
 
 class Priority(StrEnum):
+    """优先级."""
+
     LOW = "low"  # 低
     MEDIUM = "medium"  # 中
     HIGH = "high"  # 高
@@ -37,6 +51,8 @@ class Priority(StrEnum):
 
 
 class RequestStatus(StrEnum):
+    """服务请求状态."""
+
     OPEN = "open"  # 已受理
     RESPONDED = "responded"  # 已响应
     RESOLVED = "resolved"  # 已处理
@@ -63,19 +79,31 @@ STATUS_LABELS = {
     RequestStatus.CLOSED: "已关闭",
     RequestStatus.CANCELLED: "已取消",
 }
-_OPEN = frozenset({RequestStatus.OPEN, RequestStatus.RESPONDED})
+
+#: Statuses in which the request is still being worked on.
+OPEN = frozenset({RequestStatus.OPEN, RequestStatus.RESPONDED})
+RESOLVED = frozenset({RequestStatus.RESOLVED})
+FINISHED = frozenset({RequestStatus.CLOSED, RequestStatus.CANCELLED})
+
+
+# -- errors ---------------------------------------------------------------------------
 
 
 class ServiceRequestError(DomainError):
     code = "service_request.error"
 
 
-class ServiceRequestRefused(ServiceRequestError):
-    code = "service_request.transition_refused"
+class InvalidRequestField(ServiceRequestError):
+    code = "service_request.invalid_field"
+    kind = "invalid"
 
 
 class ServiceRequestClosed(ServiceRequestError):
     code = "service_request.already_closed"
+
+
+class ServiceRequestRefused(ServiceRequestError):
+    code = "service_request.transition_refused"
 
 
 class AlreadyResponded(ServiceRequestError):
@@ -98,11 +126,6 @@ class RequestBreachRecorded(ServiceRequestError):
     code = "service_request.breach_already_recorded"
 
 
-class InvalidRequestField(ServiceRequestError):
-    code = "service_request.invalid_field"
-    kind = "invalid"
-
-
 class RequestTimeRefused(ServiceRequestError):
     code = "service_request.time_before_previous"
     kind = "invalid"
@@ -116,12 +139,28 @@ def text(field: str, value: str | None, *, max_length: int) -> str:
     return clean_text(field, value, max_length=max_length, error=InvalidRequestField)
 
 
-class ServiceRequest(KehuAggregate):
-    """服务请求: one request of one customer."""
+def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Optional free text: ``None`` when absent or only white space."""
+    cleaned = clean_text(
+        field, value, max_length=max_length, error=InvalidRequestField, required=False
+    )
+    return cleaned or None
 
+
+def breach_key(target: str, due_at: datetime) -> str:
+    """``response@2025-10-09T17:00:00+08:00`` — how a recorded breach is kept in state."""
+    return f"{target}@{due_at.isoformat()}"
+
+
+class ServiceRequest(KehuAggregate):
+    """服务请求: one request of one customer, with every step of its handling."""
+
+    #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("description",)
 
     class Opened(Aggregate.Created):
+        """受理."""
+
         customer_id: UUID
         request_type: str
         channel: str
@@ -131,15 +170,21 @@ class ServiceRequest(KehuAggregate):
         vip_tier: str | None
 
     class Assigned(Aggregate.Event):
+        """指派处理人."""
+
         handler_id: str
         handler_name: str
         section: str
 
     class Responded(Aggregate.Event):
+        """首次响应."""
+
         at: datetime
         note: str | None
 
     class Paused(Aggregate.Event):
+        """等待客户: the SLA clock stops."""
+
         reason: str
         at: datetime
 
@@ -147,23 +192,33 @@ class ServiceRequest(KehuAggregate):
         at: datetime
 
     class Resolved(Aggregate.Event):
+        """处理完毕."""
+
         summary: str
         at: datetime
 
     class FeedbackGiven(Aggregate.Event):
+        """反馈评价: the customer's rating 1–5."""
+
         rating: int
         comment: PersonalData[str | None]
         at: datetime
 
     class Closed(Aggregate.Event):
+        """关闭."""
+
         at: datetime
 
     class Cancelled(Aggregate.Event):
-        reason: str
+        """取消: usually in the customer's own words."""
+
+        reason: PersonalData[str]
         at: datetime
 
     class SlaBreached(Aggregate.Event):
-        target: str
+        """A service-level deadline passed; recorded once per deadline."""
+
+        target: str  # "response" or "resolution"
         due_at: datetime
         detected_at: datetime
         late_by_hours: Decimal
@@ -208,7 +263,7 @@ class ServiceRequest(KehuAggregate):
         received_at: datetime,
         vip_tier: str | None = None,
     ) -> ServiceRequest:
-        """受理服务请求."""
+        """受理服务请求: open a request received through a channel at a business time."""
         return cls(
             id=new_id,
             customer_id=customer_id,
@@ -217,30 +272,65 @@ class ServiceRequest(KehuAggregate):
             priority=choose(Priority, priority, "priority").value,
             description=text("description", description, max_length=5000),
             received_at=aware("received_at", received_at),
-            vip_tier=text("vip_tier", vip_tier, max_length=40) if vip_tier else None,
+            vip_tier=optional_text("vip_tier", vip_tier, max_length=40),
         )
 
-    def _check(self, action: str, allowed: frozenset[RequestStatus]) -> None:
+    # -- guards ---------------------------------------------------------------------
+
+    def _check_not_finished(self, action: str) -> None:
         if self.status == RequestStatus.CLOSED:
             raise ServiceRequestClosed(f"cannot {action}: the request is closed")
+        if self.status == RequestStatus.CANCELLED:
+            raise ServiceRequestRefused(
+                f"cannot {action}: the request was cancelled", current_status=str(self.status)
+            )
+
+    def _check_status(self, action: str, allowed: frozenset[RequestStatus]) -> None:
+        self._check_not_finished(action)
         if self.status not in allowed:
+            names = ", ".join(sorted(str(s) for s in allowed))
             raise ServiceRequestRefused(
                 f"cannot {action} a request that is {self.status}"
-                f" ({STATUS_LABELS[RequestStatus(self.status)]})",
+                f" ({STATUS_LABELS[RequestStatus(self.status)]}); allowed from: {names}",
                 current_status=str(self.status),
             )
 
-    def _time(self, field: str, at: datetime) -> datetime:
+    def _check_time(
+        self, field: str, at: datetime, *, not_before: datetime | None = None
+    ) -> datetime:
+        """An aware time, not before the request was received (nor ``not_before``)."""
         aware(field, at)
         if at < self.received_at:
             raise RequestTimeRefused(
                 f"{field} ({at.isoformat()}) is before the request was received"
-                f" ({self.received_at.isoformat()})"
+                f" ({self.received_at.isoformat()})",
+                field=field,
+            )
+        if not_before is not None and at < not_before:
+            raise RequestTimeRefused(
+                f"{field} ({at.isoformat()}) is before {not_before.isoformat()}", field=field
             )
         return at
 
+    def _check_not_paused(self, action: str) -> None:
+        if self.paused_since is not None:
+            raise ServiceRequestRefused(
+                f"cannot {action} while waiting on the customer; resume first"
+            )
+
+    def _breach_recorded(self, target: str, due_at: datetime) -> bool:
+        """Whether this deadline's breach is recorded, the same instant in any offset."""
+        for key in self.breaches:
+            recorded_target, _, recorded_due = key.partition("@")
+            if recorded_target == target and datetime.fromisoformat(recorded_due) == due_at:
+                return True
+        return False
+
+    # -- handling -------------------------------------------------------------------
+
     def assign(self, handler_id: str, handler_name: str, section: str = "service") -> None:
-        self._check("assign", _OPEN)
+        """指派处理人 (服务管理科 by default)."""
+        self._check_status("assign", OPEN)
         self._assigned(
             handler_id=text("handler_id", handler_id, max_length=64),
             handler_name=text("handler_name", handler_name, max_length=100),
@@ -252,12 +342,15 @@ class ServiceRequest(KehuAggregate):
         self.handler = {"id": handler_id, "name": handler_name, "section": section}
 
     def respond(self, at: datetime, note: str | None = None) -> None:
-        """首次响应."""
-        self._check("respond to", _OPEN)
+        """首次响应: the first response to the customer, recorded once."""
+        self._check_not_finished("respond to")
         if self.responded_at is not None:
-            raise AlreadyResponded("the request was already responded to")
+            raise AlreadyResponded(
+                f"the request was already responded to at {self.responded_at.isoformat()}"
+            )
+        self._check_status("respond to", OPEN)
         self._responded(
-            at=self._time("at", at), note=text("note", note, max_length=1000) if note else None
+            at=self._check_time("at", at), note=optional_text("note", note, max_length=1000)
         )
 
     @event(Responded)
@@ -266,37 +359,34 @@ class ServiceRequest(KehuAggregate):
         self.status = RequestStatus.RESPONDED
 
     def pause(self, reason: str, at: datetime) -> None:
-        """等待客户: the SLA clock stops."""
-        self._check("pause", _OPEN)
+        """等待客户: stop the service-level clock while waiting on the customer."""
+        self._check_status("pause", OPEN)
         if self.paused_since is not None:
             raise RequestPaused("the request is already waiting on the customer")
-        self._paused(reason=text("reason", reason, max_length=500), at=self._time("at", at))
+        self._paused(reason=text("reason", reason, max_length=500), at=self._check_time("at", at))
 
     @event(Paused)
     def _paused(self, reason: str, at: datetime) -> None:
         self.paused_since = at
 
     def resume(self, at: datetime) -> None:
-        self._check("resume", _OPEN)
+        """The customer answered: the service-level clock runs again."""
+        self._check_status("resume", OPEN)
         if self.paused_since is None:
             raise RequestNotPaused("the request is not waiting on the customer")
-        aware("at", at)
-        if at < self.paused_since:
-            raise RequestTimeRefused("a request cannot resume before it was paused")
-        self._resumed(at=at)
+        self._resumed(at=self._check_time("at", at, not_before=self.paused_since))
 
     @event(Resumed)
     def _resumed(self, at: datetime) -> None:
         self.paused_since = None
 
     def resolve(self, summary: str, at: datetime) -> None:
-        """处理完毕; counts as the first response if none was recorded."""
-        self._check("resolve", _OPEN)
-        if self.paused_since is not None:
-            raise ServiceRequestRefused(
-                "cannot resolve while waiting on the customer; resume first"
-            )
-        self._resolved(summary=text("summary", summary, max_length=2000), at=self._time("at", at))
+        """处理完毕. Resolving counts as the first response if none was recorded."""
+        self._check_status("resolve", OPEN)
+        self._check_not_paused("resolve")
+        self._resolved(
+            summary=text("summary", summary, max_length=2000), at=self._check_time("at", at)
+        )
 
     @event(Resolved)
     def _resolved(self, summary: str, at: datetime) -> None:
@@ -306,16 +396,18 @@ class ServiceRequest(KehuAggregate):
             self.responded_at = at
 
     def rate(self, rating: int, at: datetime, comment: str | None = None) -> None:
-        """The customer's feedback (反馈评价), 1–5, once."""
-        self._check("rate", frozenset({RequestStatus.RESOLVED}))
+        """反馈评价: the customer rates the resolved request 1–5, once."""
+        self._check_status("rate", RESOLVED)
         if self.rating is not None:
-            raise AlreadyRated("the request was already rated")
+            raise AlreadyRated(f"the request was already rated {self.rating}")
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise InvalidRequestField(f"rating must be 1 to 5, not {rating!r}", field="rating")
+            raise InvalidRequestField(
+                f"rating must be a whole number from 1 to 5, not {rating!r}", field="rating"
+            )
         self._feedback_given(
             rating=rating,
-            comment=text("comment", comment, max_length=2000) if comment else None,
-            at=self._time("at", at),
+            comment=optional_text("comment", comment, max_length=2000),
+            at=self._check_time("at", at, not_before=self.resolved_at),
         )
 
     @event(FeedbackGiven)
@@ -323,16 +415,20 @@ class ServiceRequest(KehuAggregate):
         self.rating = rating
 
     def close(self, at: datetime) -> None:
-        self._check("close", frozenset({RequestStatus.RESOLVED}))
-        self._closed(at=self._time("at", at))
+        """关闭: after the request was resolved (rated or not)."""
+        self._check_status("close", RESOLVED)
+        self._closed(at=self._check_time("at", at, not_before=self.resolved_at))
 
     @event(Closed)
     def _closed(self, at: datetime) -> None:
         self.status = RequestStatus.CLOSED
 
     def cancel(self, reason: str, at: datetime) -> None:
-        self._check("cancel", _OPEN)
-        self._cancelled(reason=text("reason", reason, max_length=500), at=self._time("at", at))
+        """取消: the request is dropped while it is still open."""
+        self._check_status("cancel", OPEN)
+        self._cancelled(
+            reason=text("reason", reason, max_length=500), at=self._check_time("at", at)
+        )
 
     @event(Cancelled)
     def _cancelled(self, reason: str, at: datetime) -> None:
@@ -342,17 +438,31 @@ class ServiceRequest(KehuAggregate):
     def record_sla_breach(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
     ) -> None:
-        """A deadline passed: recorded once per (target, deadline)."""
-        if target not in ("response", "resolution"):
-            raise InvalidRequestField("target is response or resolution", field="target")
-        key = f"{target}@{aware('due_at', due_at).isoformat()}"
-        if key in self.breaches:
-            raise RequestBreachRecorded(f"the {target} breach due {due_at.isoformat()} is recorded")
-        self._check("record a breach of", _OPEN)
+        """违约记录: a deadline passed. Recorded once per (target, deadline)."""
+        if target not in BREACH_TARGETS:
+            raise InvalidRequestField(
+                f"target must be one of {', '.join(BREACH_TARGETS)}, not {target!r}",
+                field="target",
+            )
+        self._check_status("record a breach of", OPEN)
+        aware("due_at", due_at)
+        if self._breach_recorded(target, due_at):
+            raise RequestBreachRecorded(
+                f"the {target} breach due {due_at.isoformat()} is already recorded"
+            )
+        if (
+            not isinstance(late_by_hours, Decimal)
+            or not late_by_hours.is_finite()
+            or late_by_hours < 0
+        ):
+            raise InvalidRequestField(
+                f"late_by_hours must be a non-negative decimal, not {late_by_hours!r}",
+                field="late_by_hours",
+            )
         self._sla_breached(
             target=target,
             due_at=due_at,
-            detected_at=aware("detected_at", detected_at),
+            detected_at=self._check_time("detected_at", detected_at, not_before=due_at),
             late_by_hours=late_by_hours,
         )
 
@@ -360,4 +470,4 @@ class ServiceRequest(KehuAggregate):
     def _sla_breached(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
     ) -> None:
-        self.breaches.append(f"{target}@{due_at.isoformat()}")
+        self.breaches.append(breach_key(target, due_at))
