@@ -98,10 +98,10 @@ class SlaEscalation:
             if deadline is None:
                 continue
             due = deadline.due_at.isoformat()
-            recorded = {f"{b['target']}@{b['due_at']}" for b in item.breaches}
+            recorded = {(b["target"], datetime.fromisoformat(b["due_at"])) for b in item.breaches}
             try:
                 if deadline.late_by > 0:
-                    if f"{deadline.target}@{due}" in recorded:
+                    if (deadline.target, deadline.due_at) in recorded:
                         continue
                     result = self.service.record_breach(
                         self._context(f"{self.name}:breach:{item.id}:{deadline.target}:{due}"),

@@ -180,6 +180,13 @@ def text(field: str, value: str | None, *, max_length: int) -> str:
     return clean_text(field, value, max_length=max_length, error=InvalidComplaintField)
 
 
+def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Optional free text: blank means absent."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return text(field, value, max_length=max_length)
+
+
 class Complaint(KehuAggregate):
     """投诉: one complaint of one customer, with every step of its handling."""
 
@@ -258,7 +265,7 @@ class Complaint(KehuAggregate):
         at: datetime
 
     class Withdrawn(Aggregate.Event):
-        reason: str
+        reason: PersonalData[str]
         at: datetime
 
     class Paused(Aggregate.Event):
@@ -333,11 +340,9 @@ class Complaint(KehuAggregate):
             category=choose(Category, category, "category").value,
             severity=choose(Severity, severity, "severity").value,
             description=text("description", description, max_length=5000),
-            remedy_sought=(
-                text("remedy_sought", remedy_sought, max_length=1000) if remedy_sought else None
-            ),
+            remedy_sought=(optional_text("remedy_sought", remedy_sought, max_length=1000)),
             received_at=aware("received_at", received_at),
-            vip_tier=text("vip_tier", vip_tier, max_length=40) if vip_tier else None,
+            vip_tier=optional_text("vip_tier", vip_tier, max_length=40),
         )
 
     # -- guards ---------------------------------------------------------------------
@@ -358,12 +363,18 @@ class Complaint(KehuAggregate):
                 current_status=str(self.status),
             )
 
-    def _check_time(self, field: str, at: datetime) -> datetime:
+    def _check_time(
+        self, field: str, at: datetime, *, not_before: datetime | None = None, what: str = ""
+    ) -> datetime:
         aware(field, at)
         if at < self.received_at:
             raise TimeOrderRefused(
                 f"{field} ({at.isoformat()}) is before the complaint was received"
                 f" ({self.received_at.isoformat()})"
+            )
+        if not_before is not None and at < not_before:
+            raise TimeOrderRefused(
+                f"{field} ({at.isoformat()}) is before {what} ({not_before.isoformat()})"
             )
         return at
 
@@ -382,7 +393,7 @@ class Complaint(KehuAggregate):
             raise AlreadyAcknowledged("the complaint was already acknowledged")
         self._acknowledged(
             at=self._check_time("at", at),
-            note=text("note", note, max_length=1000) if note else None,
+            note=optional_text("note", note, max_length=1000),
         )
 
     @event(Acknowledged)
@@ -401,7 +412,7 @@ class Complaint(KehuAggregate):
         self._classified(
             category=new_category,
             severity=new_severity,
-            reason=text("reason", reason, max_length=500) if reason else None,
+            reason=optional_text("reason", reason, max_length=500),
         )
 
     @event(Classified)
@@ -426,6 +437,10 @@ class Complaint(KehuAggregate):
         """升级: to the next level (or a given higher one), up to level 3."""
         self._check_status("escalate", OPEN)
         target = self.escalation_level + 1 if level is None else level
+        if isinstance(target, bool) or not isinstance(target, int):
+            raise InvalidComplaintField(
+                f"level must be a whole number, not {level!r}", field="level"
+            )
         if target <= self.escalation_level or target > MAX_ESCALATION_LEVEL:
             raise EscalationRefused(
                 f"a complaint at escalation level {self.escalation_level} can go to a level"
@@ -457,6 +472,10 @@ class Complaint(KehuAggregate):
     def propose_resolution(self, summary: str, compensation: Money | None = None) -> None:
         """处理方案, with compensation (赔偿) as money."""
         self._check_status("propose a resolution for", OPEN)
+        if compensation is not None and not isinstance(compensation, Money):
+            raise InvalidComplaintField(
+                "compensation must be money with a currency", field="compensation"
+            )
         if compensation is not None and compensation.is_negative():
             raise InvalidComplaintField("compensation cannot be negative", field="compensation")
         self._resolution_proposed(
@@ -491,7 +510,7 @@ class Complaint(KehuAggregate):
             explanation=text("explanation", explanation, max_length=2000),
             reasons=text("reasons", reasons, max_length=2000),
             channel=choose(Channel, channel, "channel").value,
-            at=self._check_time("at", at),
+            at=self._check_time("at", at, not_before=self.resolved_at, what="the resolution"),
         )
 
     @event(ResultCommunicated)
@@ -508,7 +527,7 @@ class Complaint(KehuAggregate):
             raise InvalidComplaintField(f"rating must be 1 to 5, not {rating!r}", field="rating")
         self._customer_confirmed(
             rating=rating,
-            comment=text("comment", comment, max_length=2000) if comment else None,
+            comment=optional_text("comment", comment, max_length=2000),
             at=self._check_time("at", at),
         )
 
@@ -523,8 +542,10 @@ class Complaint(KehuAggregate):
             "reopen",
             frozenset({ComplaintStatus.RESULT_COMMUNICATED, ComplaintStatus.CONFIRMED}),
         )
-        self._check_time("at", at)
         assert self.result_communicated_at is not None
+        self._check_time(
+            "at", at, not_before=self.result_communicated_at, what="the result was communicated"
+        )
         if at > self.result_communicated_at + REOPEN_WINDOW:
             raise ReopenWindowPassed(
                 f"a complaint can be reopened within {REOPEN_WINDOW.days} days of the result"
@@ -593,23 +614,42 @@ class Complaint(KehuAggregate):
         """违约记录: a deadline passed. Recorded once per (target, deadline)."""
         if target not in ("response", "resolution"):
             raise InvalidComplaintField("target is response or resolution", field="target")
-        key = f"{target}@{aware('due_at', due_at).isoformat()}"
-        if key in self.breaches:
-            raise BreachAlreadyRecorded(f"the {target} breach due {due_at.isoformat()} is recorded")
         self._check_not_finished("record a breach of")
+        aware("due_at", due_at)
+        if self.breach_recorded(target, due_at):
+            raise BreachAlreadyRecorded(f"the {target} breach due {due_at.isoformat()} is recorded")
+        if (
+            not isinstance(late_by_hours, Decimal)
+            or not late_by_hours.is_finite()
+            or late_by_hours < 0
+        ):
+            raise InvalidComplaintField(
+                f"late_by_hours must be a non-negative decimal, not {late_by_hours!r}",
+                field="late_by_hours",
+            )
         self._sla_breached(
             target=target,
             due_at=due_at,
-            detected_at=aware("detected_at", detected_at),
+            detected_at=self._check_time(
+                "detected_at", detected_at, not_before=due_at, what="the deadline"
+            ),
             late_by_hours=late_by_hours,
         )
+
+    def breach_recorded(self, target: str, due_at: datetime) -> bool:
+        """Whether this deadline's breach is recorded (the same instant in any offset)."""
+        for key in self.breaches:
+            recorded_target, _, recorded_due = key.partition("@")
+            if recorded_target == target and datetime.fromisoformat(recorded_due) == due_at:
+                return True
+        return False
 
     def escalate_for_breach(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
     ) -> None:
         """Record a passed deadline and, if the complaint can go higher, escalate it."""
         self.record_sla_breach(target, due_at, detected_at, late_by_hours)
-        if self.escalation_level < MAX_ESCALATION_LEVEL:
+        if self.status in OPEN and self.escalation_level < MAX_ESCALATION_LEVEL:
             label = "首次响应" if target == "response" else "处理"
             self._escalated(
                 level=self.escalation_level + 1,

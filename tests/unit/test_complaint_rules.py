@@ -202,3 +202,65 @@ def test_a_service_request_lifecycle_and_its_refusals() -> None:
     with pytest.raises(DomainError) as error:
         request(request_type="repair")
     assert error.value.code == "service_request.invalid_field"
+
+
+def test_the_same_deadline_in_another_offset_is_the_same_breach() -> None:
+    c = complaint()
+    c.escalate_for_breach("response", at(9, 17), at(9, 18), Decimal(1))
+    same_instant = datetime(2025, 10, 9, 9, 0, tzinfo=ZoneInfo("UTC"))  # 17:00 in Shanghai
+    refused(
+        c,
+        "complaint.breach_already_recorded",
+        c.escalate_for_breach,
+        "response",
+        same_instant,
+        at(9, 18),
+        Decimal(1),
+    )
+    assert c.escalation_level == 1
+
+
+def test_a_breach_on_a_resolved_complaint_is_recorded_without_escalating() -> None:
+    c = complaint()
+    c.resolve("ok", at(12))
+    c.collect_events()
+    c.escalate_for_breach("resolution", at(10, 17), at(12, 9), Decimal(3))
+    assert names(c) == ["SlaBreached"]
+    assert c.escalation_level == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("response", at(9, 17), at(9, 16), Decimal(1)), "complaint.time_before_previous"),
+        (("response", at(9, 17), at(9, 18), Decimal(-1)), "complaint.invalid_field"),
+        (("response", at(9, 17), at(9, 18), 1.5), "complaint.invalid_field"),
+    ],
+    ids=["detected-before-due", "negative-lateness", "float-lateness"],
+)
+def test_a_breach_needs_a_sound_time_and_lateness(args: tuple[Any, ...], code: str) -> None:
+    c = complaint()
+    c.collect_events()
+    refused(c, code, c.record_sla_breach, *args)
+
+
+def test_escalation_levels_are_whole_numbers_and_compensation_is_money() -> None:
+    c = complaint()
+    c.collect_events()
+    for level in (2.5, True):
+        refused(c, "complaint.invalid_field", c.escalate, "x", at(9, 10), level)
+    refused(c, "complaint.invalid_field", c.propose_resolution, "x", Decimal("5.00"))
+
+
+def test_blank_optional_text_is_absent_and_times_follow_the_steps() -> None:
+    c = complaint(remedy_sought="   ")
+    assert c.remedy_sought is None
+    c.acknowledge(at(9, 10), note="  ")
+    c.resolve("ok", at(10, 11))
+    c.collect_events()
+    refused(
+        c, "complaint.time_before_previous", c.communicate_result, "ok", "ok", "phone", at(10, 10)
+    )
+    c.communicate_result("ok", "ok", "phone", at(10, 12))
+    c.collect_events()
+    refused(c, "complaint.time_before_previous", c.reopen, "no", at(10, 11))
