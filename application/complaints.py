@@ -133,15 +133,15 @@ class ComplaintService(ContextService[Complaint]):
         compensation: str | Decimal | None = None,
         currency: str = "CNY",
     ) -> CommandResult:
-        money = (
-            Money.parse_non_negative(compensation, currency) if compensation is not None else None
-        )
-        return self._act(
-            ctx,
-            "complaints.propose_resolution",
-            complaint_id,
-            lambda c: c.propose_resolution(summary, money),
-        )
+        def act(complaint: Complaint) -> None:  # parsed after the role check
+            money = (
+                Money.parse_non_negative(compensation, currency)
+                if compensation is not None
+                else None
+            )
+            complaint.propose_resolution(summary, money)
+
+        return self._act(ctx, "complaints.propose_resolution", complaint_id, act)
 
     def resolve(
         self, ctx: CommandContext, complaint_id: UUID, *, summary: str, at: datetime | None = None

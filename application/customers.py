@@ -99,16 +99,21 @@ class CustomerService(ContextService[Customer]):
         marketing_consent: bool = False,
         registered_on: date | None = None,
     ) -> CommandResult:
-        if kind == CustomerKind.ENTERPRISE and uscc:
-            new_id = enterprise_customer_id(USCC.parse(uscc))
-        else:
-            new_id = uuid4()
+        random_id = uuid4()
         on = registered_on or business_today(self.clock)
+
+        def identity() -> UUID:
+            if kind == CustomerKind.ENTERPRISE and uscc:
+                return enterprise_customer_id(USCC.parse(uscc))
+            return random_id
+
+        # Input is parsed inside the command, after the role check: a caller without the
+        # role learns nothing from a validation error.
         return self._create(
             ctx,
             "customers.register",
             lambda: Customer.register(
-                new_id=new_id,
+                new_id=identity(),
                 kind=kind,
                 name=name,
                 phone=phone,
@@ -169,13 +174,12 @@ class CustomerService(ContextService[Customer]):
         currency: str = "CNY",
         occurred_on: date | None = None,
     ) -> CommandResult:
-        money = Money.parse(amount, currency)
         on = occurred_on or business_today(self.clock)
         return self._act(
             ctx,
             "customers.record_purchase",
             customer_id,
-            lambda c: c.record_purchase(order_ref, money, category, on),
+            lambda c: c.record_purchase(order_ref, Money.parse(amount, currency), category, on),
         )
 
     def mark_at_risk(self, ctx: CommandContext, customer_id: UUID, reason: str) -> CommandResult:

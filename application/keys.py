@@ -103,15 +103,16 @@ class ApiKeys:
 
     def revoke(self, ctx: CommandContext, key_id: str, reason: str) -> CommandResult:
         authorize(ctx.principal, "keys.manage")
-        with self._lock:
-            self._cache.pop(key_id, None)
-        return self.store.execute(
+        result = self.store.execute(
             ctx,
             "keys.revoke",
             kind=ApiKey,
             target=api_key_id(key_id),
             act=lambda key: key.revoke(reason),
         )
+        with self._lock:  # after the save, so no check in between can re-cache the key
+            self._cache.pop(key_id, None)
+        return result
 
     def authenticate(self, token: str | None) -> Principal:
         """The principal a bearer token belongs to, or :class:`Unauthenticated`.

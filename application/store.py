@@ -242,13 +242,29 @@ class Kehu(Application[UUID]):
         return aggregate
 
     def load_as_of(self, aggregate_id: UUID, kind: type[A], as_of: datetime) -> A:
-        """The aggregate as it stood at a past (recorded) time."""
+        """The aggregate as it stood at a past (recorded) time.
+
+        A command's events are applied together or not at all: a command counts once its
+        last event was recorded, so no state part-way through one command is shown."""
         aggregate: Any = None
-        stored: Any
-        for stored in self.events.get(aggregate_id):
-            if stored.timestamp > as_of:
-                break
-            aggregate = stored.mutate(aggregate)
+        command: list[Any] = []
+        for stored in [*self.events.get(aggregate_id), None]:
+            envelope = vars(stored).get("envelope") if stored is not None else None
+            same = (
+                stored is not None
+                and command
+                and envelope is not None
+                and envelope.command_id
+                == getattr(vars(command[0]).get("envelope"), "command_id", None)
+            )
+            if not same and command:
+                if command[-1].timestamp > as_of:
+                    break
+                for earlier in command:
+                    aggregate = earlier.mutate(aggregate)
+                command = []
+            if stored is not None:
+                command.append(stored)
         if aggregate is None:
             if self.exists(aggregate_id):
                 raise NotFound(f"{kind.__name__.lower()} {aggregate_id} did not exist at {as_of}")

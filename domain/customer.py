@@ -112,6 +112,20 @@ def _clean_text(field: str, value: str | None, *, max_length: int) -> str:
     return clean_text(field, value, max_length=max_length, error=InvalidCustomerField)
 
 
+def _tag_list(tags: object) -> Iterable[str]:
+    if isinstance(tags, str) or not isinstance(tags, Iterable):
+        raise InvalidCustomerField("tags must be a list of text", field="tags")
+    return tags
+
+
+def _consent(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidCustomerField(
+            "marketing_consent must be true or false", field="marketing_consent"
+        )
+    return value
+
+
 def _clean_tags(tags: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
@@ -174,7 +188,7 @@ class Customer(KehuAggregate):
         occurred_on: date
 
     class Activated(Aggregate.Event):
-        """潜在 → 活跃 on the first purchase."""
+        """→ 活跃 on a purchase by a prospect, a customer at risk or one won back."""
 
         occurred_on: date
 
@@ -294,8 +308,8 @@ class Customer(KehuAggregate):
             id_number=clean_id,
             source=_clean_text("source", source, max_length=60) if source else None,
             segment=_clean_text("segment", segment, max_length=60) if segment else None,
-            tags=_clean_tags(tags),
-            marketing_consent=bool(marketing_consent),
+            tags=_clean_tags(_tag_list(tags)),
+            marketing_consent=_consent(marketing_consent),
             registered_on=registered_on,
         )
 
@@ -328,13 +342,9 @@ class Customer(KehuAggregate):
         if name in ("segment", "source"):
             return _clean_text(name, value, max_length=60) if value else None
         if name == "tags":
-            if isinstance(value, str) or not isinstance(value, Iterable):
-                raise InvalidCustomerField("tags must be a list of text", field="tags")
-            return _clean_tags(value)
+            return _clean_tags(_tag_list(value))
         if name == "marketing_consent":
-            if not isinstance(value, bool):
-                raise InvalidCustomerField("marketing_consent must be true or false")
-            return value
+            return _consent(value)
         raise InvalidCustomerField(f"unknown field {name}", field=name)  # pragma: no cover
 
     @event(ProfileUpdated)
@@ -403,7 +413,13 @@ class Customer(KehuAggregate):
             category=_clean_text("category", category, max_length=60),
             occurred_on=occurred_on,
         )
-        if self.status in (CustomerStatus.PROSPECT, CustomerStatus.WON_BACK):
+        # A purchase shows the customer is active: a prospect, a customer won back and
+        # one at risk all become active again.
+        if self.status in (
+            CustomerStatus.PROSPECT,
+            CustomerStatus.WON_BACK,
+            CustomerStatus.AT_RISK,
+        ):
             self._activated(occurred_on=occurred_on)
 
     @event(PurchaseRecorded)

@@ -247,3 +247,12 @@ def test_personal_fields_are_marked_but_the_uscc_is_not() -> None:
     assert "uscc" not in marked
     assert "amount" not in personal_fields(Customer.PurchaseRecorded)
     assert Decimal("1234.56") == Money.parse("1234.56").amount
+
+
+def test_a_purchase_by_a_customer_at_risk_makes_them_active_again() -> None:
+    customer = active_person()
+    customer.mark_at_risk("90天未下单")
+    customer.collect_events()
+    customer.record_purchase("SO-2", Money.parse("8.00"), "耗材", date(2025, 4, 1))
+    assert events_of(customer) == ["PurchaseRecorded", "Activated"]
+    assert customer.status == "active"
