@@ -8,7 +8,8 @@ Lifecycle (客户生命周期)::
                                   ▼    │                              ▼
                              churned 已流失 ──win back──▶ won_back 挽回 ──purchase──▶ active
 
-A purchase on a churned customer is refused: win the customer back first.
+A purchase on a churned customer is refused: win the customer back first. A purchase by a
+customer at risk or won back makes them active again.
 """
 
 from __future__ import annotations
