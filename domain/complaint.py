@@ -26,6 +26,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
 from domain.base import choose as base_choose
+from domain.sla import breach_key, breach_recorded
 from domain.values import Money
 
 E = TypeVar("E", bound=StrEnum)
@@ -616,7 +617,7 @@ class Complaint(KehuAggregate):
             raise InvalidComplaintField("target is response or resolution", field="target")
         self._check_not_finished("record a breach of")
         aware("due_at", due_at)
-        if self.breach_recorded(target, due_at):
+        if breach_recorded(self.breaches, target, due_at):
             raise BreachAlreadyRecorded(f"the {target} breach due {due_at.isoformat()} is recorded")
         if (
             not isinstance(late_by_hours, Decimal)
@@ -636,14 +637,6 @@ class Complaint(KehuAggregate):
             late_by_hours=late_by_hours,
         )
 
-    def breach_recorded(self, target: str, due_at: datetime) -> bool:
-        """Whether this deadline's breach is recorded (the same instant in any offset)."""
-        for key in self.breaches:
-            recorded_target, _, recorded_due = key.partition("@")
-            if recorded_target == target and datetime.fromisoformat(recorded_due) == due_at:
-                return True
-        return False
-
     def escalate_for_breach(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
     ) -> None:
@@ -661,4 +654,4 @@ class Complaint(KehuAggregate):
     def _sla_breached(
         self, target: str, due_at: datetime, detected_at: datetime, late_by_hours: Decimal
     ) -> None:
-        self.breaches.append(f"{target}@{due_at.isoformat()}")
+        self.breaches.append(breach_key(target, due_at))

@@ -26,6 +26,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
 from domain.base import choose as base_choose
 from domain.complaint import Channel
+from domain.sla import breach_key, breach_recorded
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -145,11 +146,6 @@ def optional_text(field: str, value: str | None, *, max_length: int) -> str | No
         field, value, max_length=max_length, error=InvalidRequestField, required=False
     )
     return cleaned or None
-
-
-def breach_key(target: str, due_at: datetime) -> str:
-    """``response@2025-10-09T17:00:00+08:00`` — how a recorded breach is kept in state."""
-    return f"{target}@{due_at.isoformat()}"
 
 
 class ServiceRequest(KehuAggregate):
@@ -318,14 +314,6 @@ class ServiceRequest(KehuAggregate):
                 f"cannot {action} while waiting on the customer; resume first"
             )
 
-    def _breach_recorded(self, target: str, due_at: datetime) -> bool:
-        """Whether this deadline's breach is recorded, the same instant in any offset."""
-        for key in self.breaches:
-            recorded_target, _, recorded_due = key.partition("@")
-            if recorded_target == target and datetime.fromisoformat(recorded_due) == due_at:
-                return True
-        return False
-
     # -- handling -------------------------------------------------------------------
 
     def assign(self, handler_id: str, handler_name: str, section: str = "service") -> None:
@@ -446,7 +434,7 @@ class ServiceRequest(KehuAggregate):
             )
         self._check_status("record a breach of", OPEN)
         aware("due_at", due_at)
-        if self._breach_recorded(target, due_at):
+        if breach_recorded(self.breaches, target, due_at):
             raise RequestBreachRecorded(
                 f"the {target} breach due {due_at.isoformat()} is already recorded"
             )

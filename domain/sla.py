@@ -462,3 +462,17 @@ def evaluate(
         response_late_by=response_late,
         resolution_late_by=resolution_late,
     )
+
+
+def breach_key(target: str, due_at: datetime) -> str:
+    """``response@2025-10-09T17:00:00+08:00`` — how a recorded breach is kept in state."""
+    return f"{target}@{due_at.isoformat()}"
+
+
+def breach_recorded(keys: Iterable[str], target: str, due_at: datetime) -> bool:
+    """Whether a deadline's breach is among ``keys`` (the same instant in any offset)."""
+    for key in keys:
+        recorded_target, _, recorded_due = key.partition("@")
+        if recorded_target == target and datetime.fromisoformat(recorded_due) == due_at:
+            return True
+    return False
