@@ -72,6 +72,37 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
         )
     },
     "service_requests.record_breach": frozenset({Role.SYSTEM}),
+    # 信用管理科 assesses, sets limits and checks orders; the department manager approves
+    # limits above the threshold (four eyes: never the requester, see domain.credit).
+    **{
+        f"credit.{action}": _EVERY_COMMANDER | {Role.CREDIT}
+        for action in (
+            "open",
+            "assess",
+            "schedule_review",
+            "set_limit",
+            "check_order",
+            "release_reservation",
+            "record_invoice",
+            "record_payment",
+            "record_overdue",
+            "block",
+            "unblock",
+            "start_repair_plan",
+            "record_repair_progress",
+            "complete_repair_plan",
+        )
+    },
+    "credit.approve_limit_change": frozenset({Role.MANAGER}),
+    "credit.reject_limit_change": frozenset({Role.MANAGER}),
+    # A customer's objection to an automated rating reaches any section that faces them;
+    # the manual review is the credit section's or the manager's.
+    "credit.contest": _EVERY_COMMANDER
+    | {Role.CREDIT, Role.COMPLAINTS, Role.INFORMATION, Role.SERVICE},
+    "credit.review_contest": frozenset({Role.ADMIN, Role.MANAGER, Role.CREDIT}),
+    # 风险管理科 identifies and assesses risks.
+    "credit.assess_risk": _EVERY_COMMANDER | {Role.RISK},
+    "credit.close_risk": _EVERY_COMMANDER | {Role.RISK},
 }
 
 QUERIES: Mapping[str, frozenset[Role]] = {
@@ -81,6 +112,8 @@ QUERIES: Mapping[str, frozenset[Role]] = {
     "complaints.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.COMPLAINTS}),
     "service_requests.read": _READERS,
     "service_requests.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.SERVICE}),
+    "credit.read": _READERS,
+    "credit.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.CREDIT, Role.RISK}),
     "events.feed": frozenset({Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR}),
     "keys.manage": frozenset({Role.ADMIN}),
 }

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
@@ -19,9 +19,11 @@ from uuid import UUID
 from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
 from application.context import SYSTEM, CommandContext
+from application.credit import CreditService
 from application.errors import ApplicationError
 from application.service_requests import ServiceRequestService
 from domain.base import DomainError
+from domain.credit import business_day
 from domain.sla import SlaStatus
 
 log = logging.getLogger("kehu.policies")
@@ -138,6 +140,42 @@ class SlaEscalation:
         return CommandContext.for_principal(
             SYSTEM, idempotency_key=key, request_hash=key, reason="SLA policy"
         )
+
+
+class CreditOverdue:
+    """Unpaid invoices past their due date are recorded overdue, once each (the
+    Idempotency-Key names the invoice), which moves them from used to overdue and, past
+    the tolerance, blocks new orders."""
+
+    def __init__(
+        self,
+        name: str,
+        service: CreditService,
+        candidates: Callable[[date], Sequence[tuple[str, str]]],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.candidates = candidates
+        self.clock = clock
+
+    def run_once(self) -> int:
+        now = self.clock()
+        acted = 0
+        for profile_id, invoice_id in self.candidates(business_day(now)):
+            key = f"{self.name}:{profile_id}:{invoice_id}"
+            context = CommandContext.for_principal(
+                SYSTEM, idempotency_key=key, request_hash=key, reason="overdue policy"
+            )
+            try:
+                result = self.service.record_overdue(
+                    context, UUID(profile_id), invoice_id=invoice_id, at=now
+                )
+            except (DomainError, ApplicationError) as refused:
+                log.info("%s skipped %s/%s: %s", self.name, profile_id, invoice_id, refused)
+                continue
+            acted += 1 if result.events and not result.replayed else 0
+        return acted
 
 
 class Policy(Protocol):

@@ -33,7 +33,7 @@ class ContextService(Generic[A]):
         return at if at is not None else self.clock()
 
     def _act(
-        self, ctx: CommandContext, command: str, aggregate_id: UUID, act: Callable[[A], None]
+        self, ctx: CommandContext, command: str, aggregate_id: UUID, act: Callable[[A], object]
     ) -> CommandResult:
         authorize(ctx.principal, command)
         return self.store.execute(ctx, command, kind=self.kind, target=aggregate_id, act=act)

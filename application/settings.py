@@ -3,6 +3,7 @@ and an optional ``.env`` file."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -54,6 +55,19 @@ class Settings(BaseSettings):
         None,
         description="JSON SLA policy (targets per priority, VIP tiers); the default policy"
         " if absent. See domain.sla.policy_from_dict.",
+    )
+    credit_approval_threshold: Decimal = Field(
+        Decimal(1_000_000),
+        gt=0,
+        description="Credit limits above this amount (in the profile's currency) need a"
+        " second person's approval (four eyes).",
+    )
+    credit_overdue_tolerance_days: int = Field(
+        0,
+        ge=0,
+        le=365,
+        description="Days past due an overdue invoice is tolerated before it blocks new"
+        " orders (0: any recorded overdue blocks).",
     )
     projection_batch_size: int = Field(500, ge=1, le=10_000)
     projection_poll_interval: float = Field(0.05, gt=0, le=10)

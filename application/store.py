@@ -365,7 +365,7 @@ class Kehu(Application[UUID]):
         kind: type[A],
         target: UUID | None = None,
         create: Callable[[], A] | None = None,
-        act: Callable[[A], None] | None = None,
+        act: Callable[[A], object] | None = None,
     ) -> CommandResult:
         """Run one command with the guarantees in DESIGN.md (envelope, idempotency,
         optimistic concurrency) and return its result."""

@@ -10,17 +10,21 @@ from urllib.parse import unquote, urlsplit
 
 from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
+from application.credit import CreditService
 from application.customers import CustomerService
 from application.errors import ProjectionTimeout
 from application.keys import ApiKeys
-from application.policies import Scheduler, SlaEscalation
+from application.policies import CreditOverdue, Scheduler, SlaEscalation
 from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
 from domain.calendar import BusinessCalendar, default_calendar
+from domain.credit import CreditPolicy
 from domain.sla import SlaPolicy, default_policy, policy_from_dict
+from domain.values import Money
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
 from projections.complaints import ComplaintProjection, ComplaintQueries
+from projections.credit import CreditProjection, CreditQueries
 from projections.customers import CustomerProjection, CustomerQueries
 from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
 
@@ -38,10 +42,12 @@ class System:
     customers: CustomerService
     complaints: ComplaintService
     service_requests: ServiceRequestService
+    credit: CreditService
     keys: ApiKeys
     customer_queries: CustomerQueries
     complaint_queries: ComplaintQueries
     service_request_queries: ServiceRequestQueries
+    credit_queries: CreditQueries
     calendar: BusinessCalendar
     sla_policy: SlaPolicy
     scheduler: Scheduler
@@ -146,17 +152,28 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         CustomerProjection(views),
         ComplaintProjection(views, calendar, policy),
         ServiceRequestProjection(views, calendar, policy),
+        CreditProjection(views),
     ]
     complaints = ComplaintService(store, clock)
     complaint_queries = ComplaintQueries(views, calendar, policy)
     service_requests = ServiceRequestService(store, clock)
     request_queries = ServiceRequestQueries(views, calendar, policy)
+    credit = CreditService(
+        store,
+        clock,
+        CreditPolicy(
+            approval_threshold=Money(settings.credit_approval_threshold),
+            overdue_tolerance_days=settings.credit_overdue_tolerance_days,
+        ),
+    )
+    credit_queries = CreditQueries(views)
     scheduler = Scheduler(
         [
             SlaEscalation("sla-escalation", complaints, complaint_queries.open_running, clock),
             SlaEscalation(
                 "service-request-sla", service_requests, request_queries.open_running, clock
             ),
+            CreditOverdue("credit-overdue", credit, credit_queries.past_due, clock),
         ],
         interval=settings.scheduler_interval,
     )
@@ -168,10 +185,12 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         customers=CustomerService(store, clock),
         complaints=complaints,
         service_requests=service_requests,
+        credit=credit,
         keys=ApiKeys(store),
         customer_queries=CustomerQueries(views),
         complaint_queries=complaint_queries,
         service_request_queries=request_queries,
+        credit_queries=credit_queries,
         calendar=calendar,
         sla_policy=policy,
         scheduler=scheduler,

@@ -141,8 +141,10 @@ class CustomerProjection(KehuProjection):
         cursor.execute(f"DELETE FROM {self.t('customer_tag')}")
 
     def _touch(self, cursor: Cursor, event: Any, assignments: str, params: list[Any]) -> None:
+        """Set ``assignments`` (may be empty) and the view's version."""
+        assignments = f"{assignments}, " if assignments else ""
         cursor.execute(
-            f"UPDATE {self.t('customer_view')} SET {assignments}, version = ? WHERE id = ?",
+            f"UPDATE {self.t('customer_view')} SET {assignments}version = ? WHERE id = ?",
             [*params, event.originator_version, str(event.originator_id)],
         )
 
@@ -198,7 +200,7 @@ class CustomerProjection(KehuProjection):
         if assignments:
             self._touch(cursor, event, ", ".join(assignments), params)
         else:
-            self._touch(cursor, event, "version = version", [])
+            self._touch(cursor, event, "", [])
 
     @apply.register
     def account_manager_assigned(
