@@ -20,7 +20,9 @@ from application.context import CommandContext, Principal, Role
 from application.store import Kehu
 from domain.base import KehuAggregate
 from domain.complaint import Complaint
+from domain.credit import CreditPolicy, CreditProfile, Decision, business_day
 from domain.customer import Customer, CustomerStatus, enterprise_customer_id
+from domain.scorecard import AssessmentInputs
 from domain.values import (
     USCC,
     USCC_ALPHABET,
@@ -282,6 +284,95 @@ def _complaints(
     return made
 
 
+RISKS = [
+    ("financial", "应收账款集中于少数下游客户", "diversify"),
+    ("market", "原材料价格波动较大", "transfer"),
+    ("credit", "近期付款周期明显拉长", "avoid"),
+    ("market", "行业政策调整带来需求不确定", "accept"),
+]
+
+
+def _credit(rng: random.Random, customer: Customer, today: date) -> CreditProfile | None:
+    """Enterprises with purchases get a credit profile: an assessment, a limit, orders
+    checked (some blocked), invoices, payments, sometimes overdue, and a risk or two."""
+    if customer.kind != "enterprise" or customer.status == CustomerStatus.PROSPECT:
+        return None
+    opened = datetime.combine(
+        max(customer.registered_on, today - timedelta(days=400)), time(9, 30), SHANGHAI
+    )
+    profile = CreditProfile.open(customer_id=customer.id, at=opened)
+    assets = rng.randint(2_000, 80_000) * 1000
+    on_time, late = rng.randint(5, 80), rng.randint(0, 12)
+    inputs = AssessmentInputs.parse(
+        {
+            "invoices_paid_on_time": on_time,
+            "invoices_paid_late": late,
+            "overdue_count_12m": min(late, rng.randint(0, 6)),
+            "max_overdue_days": rng.choice([0, 0, 10, 25, 45, 75, 120]) if late else 0,
+            "total_assets": str(assets),
+            "total_liabilities": str(assets * rng.randint(20, 95) // 100),
+            "current_assets": str(assets * rng.randint(20, 60) // 100),
+            "current_liabilities": str(assets * rng.randint(10, 50) // 100),
+            "annual_revenue": str(assets * rng.randint(50, 200) // 100),
+            "net_profit": str(assets * rng.randint(-5, 15) // 100),
+            "relationship_months": rng.randint(3, 96),
+        }
+    )
+    card = profile.assess(f"demo-{customer.id.hex[:8]}-1", inputs, opened + timedelta(hours=1))
+    limits = {"AAA": 900_000, "AA": 600_000, "A": 300_000, "B": 150_000, "C": 50_000, "D": 0}
+    limit = Decimal(limits[card.rating.value] // 1000 * rng.randint(6, 10) * 100)
+    profile.set_limit(
+        request_id="demo",
+        limit=limit,
+        term_days=rng.choice([30, 45, 60]),
+        prepayment_ratio=rng.choice(["0", "0.1", "0.3"]),
+        reason="年度授信",
+        by=DEMO_ACTOR.id,
+        at=opened + timedelta(hours=2),
+        policy=CreditPolicy(),
+    )
+    moment = opened + timedelta(days=1)
+    for n in range(rng.randint(1, 6) if limit else 0):
+        moment += timedelta(days=rng.randint(5, 50), hours=rng.randint(0, 6))
+        if business_day(moment) >= today:
+            break
+        order = f"SO-{customer.id.hex[:6]}-{n}"
+        amount = (limit * rng.randint(5, 60) / 100).quantize(Decimal("0.01"))
+        decision = profile.check_order(order, amount, moment, CreditPolicy())
+        if decision is not Decision.APPROVED or order not in profile.reservations:
+            continue
+        invoiced = moment + timedelta(days=rng.randint(1, 10))
+        if business_day(invoiced) >= today:
+            continue
+        invoice = f"INV-{customer.id.hex[:6]}-{n}"
+        reserved = profile.reservations[order].amount
+        profile.invoice(invoice, order, reserved, business_day(invoiced), invoiced)
+        due = profile.invoices[invoice]["due_on"]
+        paid = invoiced + timedelta(days=profile.term_days + rng.randint(-20, 40))
+        if business_day(paid) > due and due + timedelta(days=1) < today:
+            noticed = datetime.combine(due + timedelta(days=1), time(8), SHANGHAI)
+            profile.record_overdue(invoice, noticed)
+            paid = max(paid, noticed + timedelta(hours=4))
+        if business_day(paid) < today and rng.random() < 0.9:
+            profile.receive_payment(invoice, reserved, business_day(paid), paid)
+        moment = max(moment, invoiced)
+    if rng.random() < 0.4:
+        dimension, text, response = rng.choice(RISKS)
+        likelihood, impact = rng.randint(1, 5), rng.randint(1, 5)
+        profile.assess_risk(
+            risk_id=f"risk-{customer.id.hex[:6]}",
+            dimension=dimension,
+            description=text,
+            likelihood=likelihood,
+            impact=impact,
+            response=response,
+            owner=rng.choice(MANAGERS)[1],
+            review_on=today + timedelta(days=rng.randint(10, 180)),
+            at=opened + timedelta(hours=3),
+        )
+    return profile
+
+
 def seed(
     store: Kehu,
     *,
@@ -308,6 +399,9 @@ def seed(
             _story(rng, customer, today)
             made.append(customer)
             made.extend(_complaints(rng, customer, today, uuid_source))
+            profile = _credit(rng, customer, today)
+            if profile is not None:
+                made.append(profile)
         events += sum(len(aggregate.pending_events) for aggregate in made)
         last = store.record_many(ctx, "demo.seed", made)
         if progress is not None:

@@ -44,7 +44,16 @@ def _free_port() -> int:
 def served(system: System) -> Iterator[Served]:
     keys = {
         role.value: system.keys.issue(CommandContext.for_principal(OPERATOR), role, role.value)[0]
-        for role in (Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR, Role.INFORMATION, Role.MARKETING)
+        for role in (
+            Role.ADMIN,
+            Role.AUDITOR,
+            Role.INTEGRATOR,
+            Role.INFORMATION,
+            Role.MARKETING,
+            Role.CREDIT,
+            Role.RISK,
+            Role.MANAGER,
+        )
     }
     system.start_projections()
     port = _free_port()
