@@ -79,6 +79,28 @@ class ViewStore:
             for statement in statements:
                 cursor.execute(statement)
 
+    def page(
+        self,
+        table: str,
+        clauses: Sequence[str],
+        params: Sequence[Any],
+        order_by: str,
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Any], int]:
+        """One page of ``table``'s rows matching every clause, and how many match."""
+        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.transaction(commit=False) as cursor:
+            total = cursor.execute(
+                f"SELECT COUNT(*) AS n FROM {table}{condition}", params
+            ).fetchone()["n"]
+            rows = cursor.execute(
+                f"SELECT * FROM {table}{condition} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        return rows, int(total)
+
     def close(self) -> None:
         self.factory.close()
 

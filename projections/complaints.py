@@ -362,18 +362,16 @@ class ComplaintQueries:
         limit: int = 20,
     ) -> tuple[list[ComplaintRow], int]:
         clauses, params = self._where(where, as_of)
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         direction = "DESC" if descending else "ASC"
-        with self.views.transaction(commit=False) as cursor:
-            total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {self.view}{condition}", params
-            ).fetchone()["n"]
-            rows = cursor.execute(
-                f"SELECT * FROM {self.view}{condition}"
-                f" ORDER BY received_at {direction}, id ASC LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-        return [self._row(r, as_of) for r in rows], int(total)
+        rows, total = self.views.page(
+            self.view,
+            clauses,
+            params,
+            f"received_at {direction}, id ASC",
+            offset=offset,
+            limit=limit,
+        )
+        return [self._row(r, as_of) for r in rows], total
 
     def _where(self, where: ComplaintFilter, as_of: datetime) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []

@@ -750,17 +750,14 @@ class CreditQueries:
         if where.until:
             clauses.append("at < ?")
             params.append(_utc(where.until))
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        table = self.t("credit_decision")
-        with self.views.transaction(commit=False) as cursor:
-            total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {table}{condition}", params
-            ).fetchone()["n"]
-            rows = cursor.execute(
-                f"SELECT * FROM {table}{condition}"
-                " ORDER BY at DESC, profile_id, version DESC LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
+        rows, total = self.views.page(
+            self.t("credit_decision"),
+            clauses,
+            params,
+            "at DESC, profile_id, version DESC",
+            offset=offset,
+            limit=limit,
+        )
         return [
             DecisionRow(
                 profile_id=r["profile_id"],
@@ -778,7 +775,7 @@ class CreditQueries:
                 at=datetime.fromisoformat(r["at"]),
             )
             for r in rows
-        ], int(total)
+        ], total
 
     def risks(
         self, where: RiskFilter, *, offset: int = 0, limit: int = 20
@@ -801,17 +798,14 @@ class CreditQueries:
         if where.review_before:
             clauses.append("review_on <= ?")
             params.append(where.review_before.isoformat())
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        table = self.t("credit_risk")
-        with self.views.transaction(commit=False) as cursor:
-            total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {table}{condition}", params
-            ).fetchone()["n"]
-            rows = cursor.execute(
-                f"SELECT * FROM {table}{condition}"
-                " ORDER BY severity DESC, review_on, profile_id, risk_id LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
+        rows, total = self.views.page(
+            self.t("credit_risk"),
+            clauses,
+            params,
+            "severity DESC, review_on, profile_id, risk_id",
+            offset=offset,
+            limit=limit,
+        )
         return [
             RiskRow(
                 profile_id=r["profile_id"],
@@ -830,4 +824,4 @@ class CreditQueries:
                 closed_at=datetime.fromisoformat(r["closed_at"]) if r["closed_at"] else None,
             )
             for r in rows
-        ], int(total)
+        ], total

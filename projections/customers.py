@@ -300,17 +300,15 @@ class CustomerQueries:
         clauses, params = self._where(where)
         column = _ORDER_COLUMNS[order_by]
         direction = "DESC" if descending else "ASC"
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.views.transaction(commit=False) as cursor:
-            total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {self.view}{condition}", params
-            ).fetchone()["n"]
-            rows = cursor.execute(
-                f"SELECT * FROM {self.view}{condition}"
-                f" ORDER BY {column} {direction} NULLS LAST, id ASC LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-        return [CustomerRow.from_row(r) for r in rows], int(total)
+        rows, total = self.views.page(
+            self.view,
+            clauses,
+            params,
+            f"{column} {direction} NULLS LAST, id ASC",
+            offset=offset,
+            limit=limit,
+        )
+        return [CustomerRow.from_row(r) for r in rows], total
 
     def _where(self, where: CustomerFilter) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []

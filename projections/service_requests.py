@@ -229,17 +229,10 @@ class ServiceRequestQueries:
             late = late_clause(OPEN_STATUSES)
             clauses.append(late if where.breached else f"NOT {late}")
             params.extend([utc(as_of), utc(as_of), *OPEN_STATUSES])
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.views.transaction(commit=False) as cursor:
-            total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {self.view}{condition}", params
-            ).fetchone()["n"]
-            rows = cursor.execute(
-                f"SELECT * FROM {self.view}{condition} ORDER BY received_at DESC, id"
-                " LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-        return [self._row(r, as_of) for r in rows], int(total)
+        rows, total = self.views.page(
+            self.view, clauses, params, "received_at DESC, id", offset=offset, limit=limit
+        )
+        return [self._row(r, as_of) for r in rows], total
 
     def open_running(self, as_of: datetime, limit: int = 500) -> list[ServiceRequestRow]:
         with self.views.transaction(commit=False) as cursor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from enum import Enum
+from typing import Generic, TypeVar
 
 import strawberry
 from anyio import to_thread
@@ -110,6 +111,32 @@ def check_page_size(first: int) -> None:
         raise GraphQLError(
             f"first must be between 0 and {MAX_PAGE}", extensions={"code": "validation.page_size"}
         )
+
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="One node of a list, with the cursor to page after it.")
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type(description="A Relay connection: one page of a list and its total.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def connection(nodes: list[T], offset: int, total: int) -> Connection[T]:
+    """The page of ``nodes`` that starts ``offset`` items into a list of ``total``."""
+    edges = [Edge(node=node, cursor=cursor_at(offset + i)) for i, node in enumerate(nodes)]
+    return Connection(
+        edges=edges,
+        page_info=page_info(offset, [e.cursor for e in edges], total),
+        total_count=total,
+    )
 
 
 def page_info(offset: int, cursors: list[str], total: int) -> PageInfo:

@@ -18,15 +18,14 @@ from strawberry.types import Info
 
 from application.clock import utc_now
 from interfaces.graphql.common import (
+    Connection,
     Context,
     Money,
     OrderDirection,
-    PageInfo,
     check_page_size,
-    cursor_at,
+    connection,
     guard,
     offset_after,
-    page_info,
 )
 from projections.complaints import ComplaintFilter as ComplaintFilterQuery
 from projections.complaints import ComplaintRow, SlaGroup, SlaReport
@@ -171,19 +170,6 @@ class Complaint:
         )
 
 
-@strawberry.type
-class ComplaintEdge:
-    node: Complaint
-    cursor: str
-
-
-@strawberry.type(description="A Relay connection of complaints, newest first by default.")
-class ComplaintConnection:
-    edges: list[ComplaintEdge]
-    page_info: PageInfo
-    total_count: int
-
-
 @strawberry.input(description="Filters combine with AND.")
 class ComplaintFilter:
     status: list[ComplaintStatus] | None = None
@@ -305,7 +291,7 @@ class ComplaintQuery:
         order_by: ComplaintOrder | None = None,
         as_of: datetime | None = None,
         min_position: int | None = None,
-    ) -> ComplaintConnection:
+    ) -> Connection[Complaint]:
         system = await guard(info, "complaints.read", min_position)
         check_page_size(first)
         offset = offset_after(after)
@@ -328,15 +314,7 @@ class ComplaintQuery:
                 query, moment, descending=descending, offset=offset, limit=first
             )
         )
-        edges = [
-            ComplaintEdge(node=Complaint.from_row(row), cursor=cursor_at(offset + i))
-            for i, row in enumerate(rows)
-        ]
-        return ComplaintConnection(
-            edges=edges,
-            page_info=page_info(offset, [e.cursor for e in edges], total),
-            total_count=total,
-        )
+        return connection([Complaint.from_row(row) for row in rows], offset, total)
 
     @strawberry.field(
         description="On-time %, median and p90 handling time (business hours) and the"

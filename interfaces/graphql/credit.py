@@ -17,14 +17,13 @@ from application.clock import utc_now
 from domain.credit import business_day
 from domain.scorecard import RATING_LABELS, Rating
 from interfaces.graphql.common import (
+    Connection,
     Context,
     Money,
-    PageInfo,
     check_page_size,
-    cursor_at,
+    connection,
     guard,
     offset_after,
-    page_info,
 )
 from projections.credit import (
     CreditProfileRow,
@@ -333,19 +332,6 @@ class CreditCheck:
         )
 
 
-@strawberry.type
-class CreditCheckEdge:
-    node: CreditCheck
-    cursor: str
-
-
-@strawberry.type(description="Credit checks, newest first.")
-class CreditCheckConnection:
-    edges: list[CreditCheckEdge]
-    page_info: PageInfo
-    total_count: int
-
-
 @strawberry.input(description="Filters combine with AND.")
 class CreditCheckFilter:
     decision: list[CreditDecision] | None = None
@@ -392,19 +378,6 @@ class Risk:
             assessed_at=row.assessed_at,
             closed_at=row.closed_at,
         )
-
-
-@strawberry.type
-class RiskEdge:
-    node: Risk
-    cursor: str
-
-
-@strawberry.type(description="The risk register, most severe first.")
-class RiskConnection:
-    edges: list[RiskEdge]
-    page_info: PageInfo
-    total_count: int
 
 
 @strawberry.input(description="Filters combine with AND.")
@@ -474,7 +447,7 @@ class CreditQuery:
         after: str | None = None,
         filter: CreditCheckFilter | None = None,
         min_position: int | None = None,
-    ) -> CreditCheckConnection:
+    ) -> Connection[CreditCheck]:
         system = await guard(info, "credit.read", min_position)
         check_page_size(first)
         offset = offset_after(after)
@@ -496,15 +469,7 @@ class CreditQuery:
         rows, total = await to_thread.run_sync(
             lambda: system.credit_queries.decisions(query, offset=offset, limit=first)
         )
-        edges = [
-            CreditCheckEdge(node=CreditCheck.from_row(row), cursor=cursor_at(offset + i))
-            for i, row in enumerate(rows)
-        ]
-        return CreditCheckConnection(
-            edges=edges,
-            page_info=page_info(offset, [e.cursor for e in edges], total),
-            total_count=total,
-        )
+        return connection([CreditCheck.from_row(row) for row in rows], offset, total)
 
     @strawberry.field(description="Profiles whose credit review is due on or before a day.")
     async def credit_reviews_due(
@@ -528,7 +493,7 @@ class CreditQuery:
         after: str | None = None,
         filter: RiskFilterInput | None = None,
         min_position: int | None = None,
-    ) -> RiskConnection:
+    ) -> Connection[Risk]:
         system = await guard(info, "credit.read", min_position)
         check_page_size(first)
         offset = offset_after(after)
@@ -543,12 +508,4 @@ class CreditQuery:
         rows, total = await to_thread.run_sync(
             lambda: system.credit_queries.risks(query, offset=offset, limit=first)
         )
-        edges = [
-            RiskEdge(node=Risk.from_row(row), cursor=cursor_at(offset + i))
-            for i, row in enumerate(rows)
-        ]
-        return RiskConnection(
-            edges=edges,
-            page_info=page_info(offset, [e.cursor for e in edges], total),
-            total_count=total,
-        )
+        return connection([Risk.from_row(row) for row in rows], offset, total)

@@ -13,15 +13,14 @@ from application.context import Principal
 from application.privacy import mask_value, may_see_personal_data
 from domain.customer import STATUS_LABELS, CustomerStatus
 from interfaces.graphql.common import (
+    Connection,
     Context,
     Money,
     OrderDirection,
-    PageInfo,
     check_page_size,
-    cursor_at,
+    connection,
     guard,
     offset_after,
-    page_info,
 )
 from projections.customers import CustomerFilter as CustomerFilterQuery
 from projections.customers import CustomerRow
@@ -120,19 +119,6 @@ class Customer:
         )
 
 
-@strawberry.type
-class CustomerEdge:
-    node: Customer
-    cursor: str
-
-
-@strawberry.type(description="A Relay connection of customers.")
-class CustomerConnection:
-    edges: list[CustomerEdge]
-    page_info: PageInfo
-    total_count: int
-
-
 @strawberry.input(description="Filters combine with AND.")
 class CustomerFilter:
     status: list[CustomerStatusEnum] | None = None
@@ -181,7 +167,7 @@ class CustomerQuery:
         filter: CustomerFilter | None = None,
         order_by: CustomerOrder | None = None,
         min_position: int | None = None,
-    ) -> CustomerConnection:
+    ) -> Connection[Customer]:
         system = await guard(info, "customers.read", min_position)
         check_page_size(first)
         offset = offset_after(after)
@@ -203,12 +189,4 @@ class CustomerQuery:
             )
         )
         principal = info.context.principal
-        edges = [
-            CustomerEdge(node=Customer.from_row(row, principal), cursor=cursor_at(offset + i))
-            for i, row in enumerate(rows)
-        ]
-        return CustomerConnection(
-            edges=edges,
-            page_info=page_info(offset, [e.cursor for e in edges], total),
-            total_count=total,
-        )
+        return connection([Customer.from_row(row, principal) for row in rows], offset, total)

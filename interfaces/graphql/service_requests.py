@@ -12,13 +12,12 @@ from strawberry.types import Info
 
 from application.clock import utc_now
 from interfaces.graphql.common import (
+    Connection,
     Context,
-    PageInfo,
     check_page_size,
-    cursor_at,
+    connection,
     guard,
     offset_after,
-    page_info,
 )
 from interfaces.graphql.complaints import ComplaintChannel, Handler, SlaBreach
 from projections.service_requests import ServiceRequestFilter as RequestFilterQuery
@@ -100,19 +99,6 @@ class ServiceRequest:
         )
 
 
-@strawberry.type
-class ServiceRequestEdge:
-    node: ServiceRequest
-    cursor: str
-
-
-@strawberry.type(description="A Relay connection of service requests, newest first.")
-class ServiceRequestConnection:
-    edges: list[ServiceRequestEdge]
-    page_info: PageInfo
-    total_count: int
-
-
 @strawberry.input(description="Filters combine with AND.")
 class ServiceRequestFilter:
     status: list[ServiceRequestStatus] | None = None
@@ -149,7 +135,7 @@ class ServiceRequestQuery:
         after: str | None = None,
         filter: ServiceRequestFilter | None = None,
         min_position: int | None = None,
-    ) -> ServiceRequestConnection:
+    ) -> Connection[ServiceRequest]:
         system = await guard(info, "service_requests.read", min_position)
         check_page_size(first)
         offset = offset_after(after)
@@ -168,12 +154,4 @@ class ServiceRequestQuery:
                 query, utc_now(), offset=offset, limit=first
             )
         )
-        edges = [
-            ServiceRequestEdge(node=ServiceRequest.from_row(row), cursor=cursor_at(offset + i))
-            for i, row in enumerate(rows)
-        ]
-        return ServiceRequestConnection(
-            edges=edges,
-            page_info=page_info(offset, [e.cursor for e in edges], total),
-            total_count=total,
-        )
+        return connection([ServiceRequest.from_row(row) for row in rows], offset, total)
