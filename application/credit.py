@@ -209,6 +209,24 @@ class CreditService(ContextService[CreditProfile]):
             )
         return result
 
+    def release_blocked_order(
+        self,
+        ctx: CommandContext,
+        profile_id: UUID,
+        *,
+        order_id: str,
+        reason: str,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        """人工放行 by a department manager: the blocked order is reserved anyway."""
+        moment = self.now(at)
+        return self._act(
+            ctx,
+            "credit.release_blocked_order",
+            profile_id,
+            lambda p: p.release_blocked_order(order_id, reason, ctx.principal.id, moment),
+        )
+
     def release_reservation(
         self,
         ctx: CommandContext,

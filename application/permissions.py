@@ -95,6 +95,8 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     },
     "credit.approve_limit_change": frozenset({Role.MANAGER}),
     "credit.reject_limit_change": frozenset({Role.MANAGER}),
+    # Like a credit controller's release of a blocked order (SAP, ERPNext): a manager's call.
+    "credit.release_blocked_order": frozenset({Role.MANAGER}),
     # A customer's objection to an automated rating reaches any section that faces them;
     # the manual review is the credit section's or the manager's.
     "credit.contest": _EVERY_COMMANDER

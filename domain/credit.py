@@ -92,13 +92,20 @@ class Decision(StrEnum):
     BLOCKED_BY_LIMIT = "blocked_by_limit"  # 超出信用额度
     BLOCKED_BY_OVERDUE = "blocked_by_overdue"  # 存在逾期
     BLOCKED_MANUALLY = "blocked_manually"  # 人工冻结
+    #: Not a check's outcome: a manager released a blocked order (人工放行).
+    RELEASED_BY_OVERRIDE = "released_by_override"
 
+
+BLOCKED_DECISIONS = frozenset(
+    {Decision.BLOCKED_BY_LIMIT, Decision.BLOCKED_BY_OVERDUE, Decision.BLOCKED_MANUALLY}
+)
 
 DECISION_LABELS = {
     Decision.APPROVED: "通过",
     Decision.BLOCKED_BY_LIMIT: "超出信用额度",
     Decision.BLOCKED_BY_OVERDUE: "存在逾期",
     Decision.BLOCKED_MANUALLY: "人工冻结",
+    Decision.RELEASED_BY_OVERRIDE: "人工放行",
 }
 
 
@@ -204,6 +211,10 @@ class LimitChangePending(CreditError):
 
 class NoSuchRequest(CreditError):
     code = "credit.no_such_request"
+
+
+class NotBlocked(CreditError):
+    code = "credit.order_not_blocked"
 
 
 class OrderAlreadyReserved(CreditError):
@@ -404,6 +415,21 @@ class CreditProfile(KehuAggregate):
         detail: str
         at: datetime
 
+    class BlockedOrderReleased(Aggregate.Event):
+        """人工放行: a manager lets a blocked order through, with reasons; its credit part
+        is reserved even beyond the limit. ``overridden`` is the decision set aside."""
+
+        order_id: str
+        order_amount: Money
+        credit_amount: Money
+        limit: Money
+        exposure: Money
+        available: Money
+        overridden: str
+        reason: str
+        released_by: str
+        at: datetime
+
     class ReservationReleased(Aggregate.Event):
         order_id: str
         amount: Money
@@ -550,6 +576,8 @@ class CreditProfile(KehuAggregate):
         self.review_due_on: date | None = None
         self.pending_request: dict[str, Any] | None = None
         self.reservations: dict[str, Money] = {}
+        #: Orders whose latest check blocked them: their credit part and the decision.
+        self.blocked_orders: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
         self.blocked_reason: str | None = None
         self.repair_plans: dict[str, dict[str, Any]] = {}
@@ -888,6 +916,7 @@ class CreditProfile(KehuAggregate):
     ) -> None:
         if not credit_amount.is_zero():
             self.reservations[order_id] = credit_amount
+        self.blocked_orders.pop(order_id, None)
         self.last_at = at
 
     @event(OrderBlocked)
@@ -904,6 +933,49 @@ class CreditProfile(KehuAggregate):
         detail: str,
         at: datetime,
     ) -> None:
+        self.blocked_orders[order_id] = {
+            "order_amount": order_amount,
+            "credit_amount": credit_amount,
+            "decision": decision,
+        }
+        self.last_at = at
+
+    def release_blocked_order(self, order_id: str, reason: str, by: str, at: datetime) -> None:
+        """人工放行: release the order its latest check blocked (a manager's decision,
+        recorded with its reasons and the figures it overrode)."""
+        blocked = self.blocked_orders.get(order_id)
+        if blocked is None:
+            raise NotBlocked(f"order {order_id} is not blocked", order_id=order_id)
+        self._blocked_order_released(
+            order_id=order_id,
+            order_amount=blocked["order_amount"],
+            credit_amount=blocked["credit_amount"],
+            limit=self.limit,
+            exposure=self.exposure,
+            available=self.available,
+            overridden=blocked["decision"],
+            reason=text("reason", reason, max_length=500),
+            released_by=by,
+            at=self._time("at", at),
+        )
+
+    @event(BlockedOrderReleased)
+    def _blocked_order_released(
+        self,
+        order_id: str,
+        order_amount: Money,
+        credit_amount: Money,
+        limit: Money,
+        exposure: Money,
+        available: Money,
+        overridden: str,
+        reason: str,
+        released_by: str,
+        at: datetime,
+    ) -> None:
+        del self.blocked_orders[order_id]
+        if not credit_amount.is_zero():
+            self.reservations[order_id] = credit_amount
         self.last_at = at
 
     def release(self, order_id: str, reason: str, at: datetime) -> None:

@@ -432,6 +432,14 @@ class CreditProjection(KehuProjection):
         self._touch(cursor, event, "", [])
 
     @apply.register
+    def blocked_order_released(
+        self, event: CreditProfile.BlockedOrderReleased, cursor: Cursor
+    ) -> None:
+        detail = f"{event.overridden} released by {event.released_by}: {event.reason}"
+        self._decision(event, cursor, "released_by_override", detail)
+        self._move(cursor, event, [("reserved", event.credit_amount.amount)])
+
+    @apply.register
     def reservation_released(
         self, event: CreditProfile.ReservationReleased, cursor: Cursor
     ) -> None:

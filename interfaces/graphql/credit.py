@@ -59,6 +59,9 @@ class CreditDecision(Enum):
     BLOCKED_MANUALLY = strawberry.enum_value(
         "blocked_manually", description="人工冻结 the profile is blocked"
     )
+    RELEASED_BY_OVERRIDE = strawberry.enum_value(
+        "released_by_override", description="人工放行 a manager released a blocked order"
+    )
 
 
 @strawberry.enum(description="风险维度 risk dimension")

@@ -100,7 +100,7 @@ class CheckOrder(Body):
     at: At = None
 
 
-class ReleaseReservation(Body):
+class OrderWithReason(Body):
     order_id: Reference
     reason: StrictStr = Field(min_length=1, max_length=500)
     at: At = None
@@ -234,7 +234,12 @@ command_routes(
             "信用检查: reserve an order's credit part, or record why it is blocked (409)",
             CheckOrder,
         ),
-        ("release-reservation", "释放占用: release an order's reservation", ReleaseReservation),
+        (
+            "release-blocked-order",
+            "人工放行: a manager releases a blocked order, with reasons",
+            OrderWithReason,
+        ),
+        ("release-reservation", "释放占用: release an order's reservation", OrderWithReason),
         ("record-invoice", "开票: reserved → used", RecordInvoice),
         ("record-payment", "回款: a payment against an invoice", RecordPayment),
         ("record-overdue", "逾期: an unpaid invoice past its due date", RecordOverdue),

@@ -251,6 +251,7 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
             assert sorted(refused) == [
                 "credit.approve_limit_change",
                 "credit.reject_limit_change",
+                "credit.release_blocked_order",
                 "credit.review_contest",
             ]
         else:

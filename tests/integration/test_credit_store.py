@@ -439,3 +439,32 @@ def test_a_contested_rating_is_overturned_by_manual_review(kehu: System) -> None
     assert row.contests[0]["status"] == "overturned"
     assert row.contests[0]["reviewer"] == "周杰"
     assert "grounds" not in row.contests[0]  # the customer's words stay in the event log
+
+
+def test_a_manager_releases_a_blocked_order_on_record(kehu: System) -> None:
+    profile_id = open_profile(kehu, limit="1000.00", prepayment="0")
+    with pytest.raises(OrderBlockedError):
+        kehu.credit.check_order(as_(ANALYST), profile_id, order_id="BIG", amount="1500.00")
+    before = event_count(kehu)
+    with pytest.raises(Forbidden):
+        kehu.credit.release_blocked_order(as_(ANALYST), profile_id, order_id="BIG", reason="x")
+    with pytest.raises(DomainError) as refused:
+        kehu.credit.release_blocked_order(as_(MANAGER), profile_id, order_id="SMALL", reason="x")
+    assert refused.value.code == "credit.order_not_blocked"
+    assert event_count(kehu) == before
+    kehu.credit.release_blocked_order(
+        as_(MANAGER), profile_id, order_id="BIG", reason="战略客户，已取得担保函"
+    )
+    profile = kehu.credit.load(ANALYST, profile_id)
+    assert profile.reserved.amount == Decimal("1500.00")
+    assert profile.available.amount == Decimal("-500.00")
+    with pytest.raises(DomainError) as twice:
+        kehu.credit.release_blocked_order(as_(MANAGER), profile_id, order_id="BIG", reason="x")
+    assert twice.value.code == "credit.order_not_blocked"
+    kehu.catch_up()
+    released, total = kehu.credit_queries.decisions(
+        DecisionFilter(decisions=["released_by_override"])
+    )
+    assert total == 1
+    assert released[0].detail == "blocked_by_limit released by user:chen: 战略客户，已取得担保函"
+    assert released[0].available == Decimal("1000.00")
