@@ -1217,7 +1217,7 @@ class CreditProfile(KehuAggregate):
         card = self.assess(assessment_id, inputs, at)
         self._repair_completed(
             plan_id=plan_id,
-            assessment_id=assessment_id,
+            assessment_id=key("assessment_id", assessment_id),
             rating=card.rating.value,
             target_met=RATING_RANK[card.rating] <= RATING_RANK[Rating(plan["target_rating"])],
             at=at,
