@@ -395,7 +395,7 @@ class CreditService(ContextService[CreditProfile]):
     ) -> CommandResult:
         """A person takes up the contest (人工复核); the reviewer is the caller."""
         moment = self.now(at)
-        reviewer = ctx.principal.name or ctx.principal.id
+        reviewer = ctx.principal.id  # an identity: names are not unique
         return self._act(
             ctx,
             "credit.review_contest",
@@ -415,7 +415,7 @@ class CreditService(ContextService[CreditProfile]):
         at: datetime | None = None,
     ) -> CommandResult:
         moment = self.now(at)
-        reviewer = ctx.principal.name or ctx.principal.id
+        reviewer = ctx.principal.id  # an identity: names are not unique
         return self._act(
             ctx,
             "credit.review_contest",

@@ -206,6 +206,9 @@ class FourEyesRefused(CreditError):
 
 
 class LimitChangePending(CreditError):
+    """A limit change waits for its second person: until it is approved or rejected, no
+    other limit — requested or set directly — may take its place."""
+
     code = "credit.limit_change_pending"
 
 
@@ -217,8 +220,12 @@ class NotBlocked(CreditError):
     code = "credit.order_not_blocked"
 
 
-class OrderAlreadyReserved(CreditError):
-    code = "credit.order_already_reserved"
+class OrderAlreadyApproved(CreditError):
+    """An order number passes the credit check once: approved (or released by a manager),
+    it is never checked again, whether it still holds its reservation, is invoiced, was
+    cancelled or needed no credit."""
+
+    code = "credit.order_already_approved"
 
 
 class NoReservation(CreditError):
@@ -245,6 +252,12 @@ class NotYetDue(CreditError):
     code = "credit.not_yet_due"
 
 
+class InvoicePaid(CreditError):
+    """A paid invoice is never overdue."""
+
+    code = "credit.invoice_paid"
+
+
 class AlreadyOverdue(CreditError):
     code = "credit.already_overdue"
 
@@ -259,6 +272,25 @@ class NotAssessed(CreditError):
 
 class ContestRefused(CreditError):
     code = "credit.contest_refused"
+
+
+class AlreadyContested(CreditError):
+    """An assessment is contested once; a decided contest is final until the next
+    assessment."""
+
+    code = "credit.already_contested"
+
+
+class NotTheReviewer(CreditError):
+    """Only the reviewer who took up a contest decides it."""
+
+    code = "credit.not_the_reviewer"
+
+
+class ContestOpen(CreditError):
+    """No re-assessment while a contest of the current rating is open."""
+
+    code = "credit.contest_open"
 
 
 class RepairPlanRefused(CreditError):
@@ -576,6 +608,9 @@ class CreditProfile(KehuAggregate):
         self.review_due_on: date | None = None
         self.pending_request: dict[str, Any] | None = None
         self.reservations: dict[str, Money] = {}
+        #: Orders that passed their check (approved, or released by a manager): never
+        #: checked again, whatever became of them since.
+        self.approved_orders: set[str] = set()
         #: Orders whose latest check blocked them: their credit part and the decision.
         self.blocked_orders: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
@@ -660,13 +695,25 @@ class CreditProfile(KehuAggregate):
     # -- assessment -----------------------------------------------------------------
 
     def assess(self, assessment_id: str, inputs: AssessmentInputs, at: datetime) -> Scorecard:
-        """信用评估 with the scorecard; schedules the next review by rating."""
+        """信用评估 with the scorecard; schedules the next review by rating.
+
+        Refused with ``credit.contest_open`` while a contest of the current rating is open:
+        the reviewer decides on the rating the customer contested, and a new rating under
+        the contest would be the one an ``overturned`` decision replaced. The contest is
+        decided first, then the profile is re-assessed."""
         moment = self._time("at", at)
+        identifier = key("assessment_id", assessment_id)
         if any(m.currency != self.currency for m in _amounts(inputs)):
             raise CurrencyRefused(f"the financial figures must be in {self.currency}")
+        open_contest = self._open_contest()
+        if open_contest is not None:
+            raise ContestOpen(
+                f"contest {open_contest} of the rating is open; decide it before re-assessing",
+                contest_id=open_contest,
+            )
         card = score(inputs)
         self._assessed(
-            assessment_id=key("assessment_id", assessment_id),
+            assessment_id=identifier,
             inputs=inputs.as_dict(),
             factors=[f.as_dict() for f in card.factors],
             score=card.score,
@@ -729,7 +776,14 @@ class CreditProfile(KehuAggregate):
         policy: CreditPolicy,
     ) -> bool:
         """设定信用额度、期限和预付款比例. A limit above the policy's threshold is only
-        requested: a different person must approve it. Returns True if it is in force."""
+        requested: a different person must approve it. Returns True if it is in force.
+
+        While a request waits for approval, every other limit change is refused
+        (``credit.limit_change_pending``), one set directly below the threshold included:
+        otherwise the later approval would silently replace the newer limit with the older
+        request. The waiting request is closed first, on record, by its approval or its
+        rejection, so each request in the log ends with a named person's decision and no
+        limit in force is replaced by an approval of an older request."""
         new_limit = self.money("limit", limit, positive=False)
         term = whole("term_days", term_days, low=0, high=MAX_TERM_DAYS)
         prepay = ratio("prepayment_ratio", prepayment_ratio)
@@ -738,12 +792,14 @@ class CreditProfile(KehuAggregate):
         threshold = policy.approval_threshold
         if threshold.currency != self.currency:
             raise CurrencyRefused(f"the approval threshold is not in {self.currency}")
+        if self.pending_request is not None:
+            waiting = self.pending_request["request_id"]
+            raise LimitChangePending(
+                f"limit change {waiting} is waiting for approval; approve or reject it before"
+                " changing the limit again",
+                request_id=waiting,
+            )
         if new_limit > threshold:
-            if self.pending_request is not None:
-                raise LimitChangePending(
-                    f"limit change {self.pending_request['request_id']} is waiting for approval",
-                    request_id=self.pending_request["request_id"],
-                )
             self._limit_change_requested(
                 request_id=key("request_id", request_id),
                 limit=new_limit,
@@ -771,7 +827,7 @@ class CreditProfile(KehuAggregate):
         if by == pending["requested_by"]:
             raise FourEyesRefused(
                 "the person who requested a limit change cannot approve it",
-                request_id=request_id,
+                request_id=pending["request_id"],
             )
         moment = self._time("at", at)
         if moment < pending["at"]:
@@ -782,23 +838,26 @@ class CreditProfile(KehuAggregate):
             prepayment_ratio=pending["prepayment_ratio"],
             reason=pending["reason"],
             set_by=by,
-            request_id=request_id,
+            request_id=pending["request_id"],
             at=moment,
         )
 
     def reject_limit_change(self, request_id: str, *, reason: str, by: str, at: datetime) -> None:
-        self._pending(request_id)
+        """Reject a waiting limit change: the limit stays as it is and the way is free for
+        another change."""
+        pending = self._pending(request_id)
         self._limit_change_rejected(
-            request_id=request_id,
+            request_id=pending["request_id"],
             rejected_by=by,
             reason=text("reason", reason, max_length=500),
             at=self._time("at", at),
         )
 
     def _pending(self, request_id: str) -> dict[str, Any]:
-        if self.pending_request is None or self.pending_request["request_id"] != request_id:
+        request = key("request_id", request_id)
+        if self.pending_request is None or self.pending_request["request_id"] != request:
             raise NoSuchRequest(
-                f"no limit change {request_id!r} is waiting for approval", request_id=request_id
+                f"no limit change {request!r} is waiting for approval", request_id=request
             )
         return self.pending_request
 
@@ -854,10 +913,21 @@ class CreditProfile(KehuAggregate):
         self, order_id: str, amount: object, at: datetime, policy: CreditPolicy
     ) -> Decision:
         """信用检查: decide an order against the limit and record the decision either way.
-        An approved order's credit part is reserved."""
+        An approved order's credit part is reserved.
+
+        An order number is approved once. A blocked order may be checked again (that is
+        how it goes through once its cause is gone), but an approved one — or one a manager
+        released — is refused with ``credit.order_already_approved`` at every later stage:
+        still reserved, invoiced in part or in full, its reservation released, or fully
+        prepaid and never reserved. A second approval would reserve its credit again and
+        leave two decisions for one order in the log."""
         order = key("order_id", order_id)
-        if order in self.reservations:
-            raise OrderAlreadyReserved(f"order {order} already holds a reservation", order_id=order)
+        if order in self.approved_orders:
+            raise OrderAlreadyApproved(
+                f"order {order} already passed its credit check ({self._order_stage(order)});"
+                " a new order needs a new order number",
+                order_id=order,
+            )
         order_amount = self.money("amount", amount)
         moment = self._time("at", at)
         prepayment = order_amount.multiply(self.prepayment_ratio, ROUND_HALF_UP)
@@ -880,9 +950,20 @@ class CreditProfile(KehuAggregate):
             self._order_blocked(**figures, decision=decision.value, detail=detail)
         return decision
 
+    def _order_stage(self, order_id: str) -> str:
+        if order_id in self.reservations:
+            return f"it holds a reservation of {self.reservations[order_id]}"
+        if any(i["order_id"] == order_id for i in self.invoices.values()):
+            return "it is invoiced"
+        return "it holds no reservation"
+
     def _decide(
         self, credit_amount: Money, available: Money, on: date, policy: CreditPolicy
     ) -> tuple[Decision, str]:
+        """A manual block first, then overdue invoices past the tolerance: both are about
+        the customer, so they stop any order. The limit comes last and only for an order
+        that needs credit: a fully prepaid order (credit part 0) takes nothing from the
+        limit, so not even a negative available amount blocks it."""
         if self.blocked_reason is not None:
             return Decision.BLOCKED_MANUALLY, f"the profile is blocked: {self.blocked_reason}"
         late = [
@@ -894,7 +975,7 @@ class CreditProfile(KehuAggregate):
         if late:
             listed = ", ".join(f"{i} ({d} days)" for i, d in late)
             return Decision.BLOCKED_BY_OVERDUE, f"overdue invoices: {listed}"
-        if credit_amount > available:
+        if not credit_amount.is_zero() and credit_amount > available:
             return (
                 Decision.BLOCKED_BY_LIMIT,
                 f"the credit part {credit_amount} exceeds the available {available}"
@@ -916,6 +997,7 @@ class CreditProfile(KehuAggregate):
     ) -> None:
         if not credit_amount.is_zero():
             self.reservations[order_id] = credit_amount
+        self.approved_orders.add(order_id)
         self.blocked_orders.pop(order_id, None)
         self.last_at = at
 
@@ -943,11 +1025,12 @@ class CreditProfile(KehuAggregate):
     def release_blocked_order(self, order_id: str, reason: str, by: str, at: datetime) -> None:
         """人工放行: release the order its latest check blocked (a manager's decision,
         recorded with its reasons and the figures it overrode)."""
-        blocked = self.blocked_orders.get(order_id)
+        order = key("order_id", order_id)
+        blocked = self.blocked_orders.get(order)
         if blocked is None:
-            raise NotBlocked(f"order {order_id} is not blocked", order_id=order_id)
+            raise NotBlocked(f"order {order} is not blocked", order_id=order)
         self._blocked_order_released(
-            order_id=order_id,
+            order_id=order,
             order_amount=blocked["order_amount"],
             credit_amount=blocked["credit_amount"],
             limit=self.limit,
@@ -976,15 +1059,17 @@ class CreditProfile(KehuAggregate):
         del self.blocked_orders[order_id]
         if not credit_amount.is_zero():
             self.reservations[order_id] = credit_amount
+        self.approved_orders.add(order_id)
         self.last_at = at
 
     def release(self, order_id: str, reason: str, at: datetime) -> None:
         """释放占用: the order was cancelled or will not be invoiced in full."""
-        if order_id not in self.reservations:
-            raise NoReservation(f"order {order_id} holds no reservation", order_id=order_id)
+        order = key("order_id", order_id)
+        if order not in self.reservations:
+            raise NoReservation(f"order {order} holds no reservation", order_id=order)
         self._released(
-            order_id=order_id,
-            amount=self.reservations[order_id],
+            order_id=order,
+            amount=self.reservations[order],
             reason=text("reason", reason, max_length=500),
             at=self._time("at", at),
         )
@@ -1001,21 +1086,21 @@ class CreditProfile(KehuAggregate):
         """开票: the invoiced amount moves from reserved to used and falls due after the
         credit term."""
         invoice = key("invoice_id", invoice_id)
+        order = key("order_id", order_id)
         if invoice in self.invoices:
             raise DuplicateInvoice(f"invoice {invoice} is already recorded", invoice_id=invoice)
-        if order_id not in self.reservations:
-            raise NoReservation(f"order {order_id} holds no reservation", order_id=order_id)
+        if order not in self.reservations:
+            raise NoReservation(f"order {order} holds no reservation", order_id=order)
         value = self.money("amount", amount)
-        if value > self.reservations[order_id]:
+        if value > self.reservations[order]:
             raise InvoiceExceedsReservation(
-                f"the invoice {value} exceeds the order's reservation"
-                f" {self.reservations[order_id]}",
-                reserved=str(self.reservations[order_id].amount),
+                f"the invoice {value} exceeds the order's reservation {self.reservations[order]}",
+                reserved=str(self.reservations[order].amount),
             )
         day = _date("invoiced_on", invoiced_on)
         self._invoiced(
             invoice_id=invoice,
-            order_id=order_id,
+            order_id=order,
             amount=value,
             invoiced_on=day,
             due_on=day + timedelta(days=self.term_days),
@@ -1049,7 +1134,7 @@ class CreditProfile(KehuAggregate):
 
     def receive_payment(self, invoice_id: str, amount: object, paid_on: date, at: datetime) -> None:
         """回款 against an invoice; more than is outstanding is refused."""
-        invoice = self._invoice(invoice_id)
+        identifier, invoice = self._invoice(invoice_id)
         value = self.money("amount", amount)
         if value > invoice["outstanding"]:
             raise Overpayment(
@@ -1057,7 +1142,7 @@ class CreditProfile(KehuAggregate):
                 outstanding=str(invoice["outstanding"].amount),
             )
         self._payment_received(
-            invoice_id=invoice_id,
+            invoice_id=identifier,
             amount=value,
             paid_on=_date("paid_on", paid_on),
             at=self._time("at", at),
@@ -1072,21 +1157,22 @@ class CreditProfile(KehuAggregate):
         self.last_at = at
 
     def record_overdue(self, invoice_id: str, at: datetime) -> None:
-        """逾期: the invoice is unpaid after its due date (recorded once)."""
-        invoice = self._invoice(invoice_id)
+        """逾期: the invoice is unpaid after its due date (recorded once). A paid invoice
+        is refused with ``credit.invoice_paid``, whatever its due date."""
+        identifier, invoice = self._invoice(invoice_id)
         moment = self._time("at", at)
         day = business_day(moment)
         if invoice["overdue"]:
-            raise AlreadyOverdue(f"invoice {invoice_id} is already recorded overdue")
+            raise AlreadyOverdue(f"invoice {identifier} is already recorded overdue")
         if invoice["outstanding"].is_zero():
-            raise NotYetDue(f"invoice {invoice_id} is paid")
+            raise InvoicePaid(f"invoice {identifier} is paid in full", invoice_id=identifier)
         if day <= invoice["due_on"]:
             raise NotYetDue(
-                f"invoice {invoice_id} falls due on {invoice['due_on'].isoformat()}",
+                f"invoice {identifier} falls due on {invoice['due_on'].isoformat()}",
                 due_on=invoice["due_on"].isoformat(),
             )
         self._invoice_overdue(
-            invoice_id=invoice_id,
+            invoice_id=identifier,
             amount=invoice["outstanding"],
             due_on=invoice["due_on"],
             days_overdue=(day - invoice["due_on"]).days,
@@ -1100,10 +1186,12 @@ class CreditProfile(KehuAggregate):
         self.invoices[invoice_id]["overdue"] = True
         self.last_at = at
 
-    def _invoice(self, invoice_id: str) -> dict[str, Any]:
-        if invoice_id not in self.invoices:
-            raise NoSuchInvoice(f"no invoice {invoice_id!r}", invoice_id=invoice_id)
-        return self.invoices[invoice_id]
+    def _invoice(self, invoice_id: str) -> tuple[str, dict[str, Any]]:
+        """The cleaned invoice number and its invoice."""
+        identifier = key("invoice_id", invoice_id)
+        if identifier not in self.invoices:
+            raise NoSuchInvoice(f"no invoice {identifier!r}", invoice_id=identifier)
+        return identifier, self.invoices[identifier]
 
     def overdue_invoices(self, on: date) -> list[str]:
         """Invoices unpaid after their due date and not yet recorded overdue."""
@@ -1185,7 +1273,7 @@ class CreditProfile(KehuAggregate):
     def record_repair_progress(
         self, plan_id: str, action: int, done: bool, note: str | None, at: datetime
     ) -> None:
-        plan = self._active_plan(plan_id)
+        identifier, plan = self._active_plan(plan_id)
         index = whole("action", action, low=0, high=len(plan["actions"]) - 1)
         if not isinstance(done, bool):
             raise InvalidCreditField("done must be true or false", field="done")
@@ -1193,7 +1281,7 @@ class CreditProfile(KehuAggregate):
         marks[index] = done
         progress = (100 * sum(marks)) // len(marks)
         self._repair_progress(
-            plan_id=plan_id,
+            plan_id=identifier,
             action=index,
             done=done,
             note=optional_text("note", note, max_length=1000),
@@ -1213,10 +1301,10 @@ class CreditProfile(KehuAggregate):
         self, plan_id: str, assessment_id: str, inputs: AssessmentInputs, at: datetime
     ) -> Scorecard:
         """Completion → re-assessment: the plan closes with a new rating."""
-        plan = self._active_plan(plan_id)
+        identifier, plan = self._active_plan(plan_id)
         card = self.assess(assessment_id, inputs, at)
         self._repair_completed(
-            plan_id=plan_id,
+            plan_id=identifier,
             assessment_id=key("assessment_id", assessment_id),
             rating=card.rating.value,
             target_met=RATING_RANK[card.rating] <= RATING_RANK[Rating(plan["target_rating"])],
@@ -1230,25 +1318,43 @@ class CreditProfile(KehuAggregate):
     ) -> None:
         self.repair_plans[plan_id]["status"] = "met" if target_met else "not_met"
 
-    def _active_plan(self, plan_id: str) -> dict[str, Any]:
-        plan = self.repair_plans.get(plan_id)
+    def _active_plan(self, plan_id: str) -> tuple[str, dict[str, Any]]:
+        """The cleaned plan id and its active plan."""
+        identifier = key("plan_id", plan_id)
+        plan = self.repair_plans.get(identifier)
         if plan is None or plan["status"] != "active":
-            raise RepairPlanRefused(f"no active repair plan {plan_id!r}", plan_id=plan_id)
-        return plan
+            raise RepairPlanRefused(f"no active repair plan {identifier!r}", plan_id=identifier)
+        return identifier, plan
 
     # -- contested ratings (PIPL art. 24) -------------------------------------------
 
     def contest(self, contest_id: str, grounds: str, at: datetime) -> None:
-        """The customer contests the current automated rating."""
+        """The customer contests the current automated rating, once: after an ``upheld``
+        decision the same assessment is refused with ``credit.already_contested`` (the
+        decision is final; the next assessment can be contested again), and after an
+        ``overturned`` one the rating is a reviewer's, not automated."""
         if self.assessment_id is None:
             raise NotAssessed("there is no rating to contest")
         if self.rating_source != "scorecard":
             raise ContestRefused("the current rating is already a reviewer's decision")
-        if any(c["status"] in ("contested", "under_review") for c in self.contests.values()):
+        if self._open_contest() is not None:
             raise ContestRefused("a contest of this rating is already open")
         contest = key("contest_id", contest_id)
         if contest in self.contests:
             raise ContestRefused(f"contest {contest} already exists")
+        decided = [
+            (earlier, c["status"])
+            for earlier, c in sorted(self.contests.items())
+            if c["assessment_id"] == self.assessment_id
+        ]
+        if decided:
+            earlier, status = decided[0]
+            raise AlreadyContested(
+                f"assessment {self.assessment_id} was already contested ({earlier}, {status});"
+                " the next assessment may be contested again",
+                assessment_id=self.assessment_id,
+                contest_id=earlier,
+            )
         self._contested(
             contest_id=contest,
             assessment_id=self.assessment_id,
@@ -1265,9 +1371,10 @@ class CreditProfile(KehuAggregate):
         }
 
     def start_review(self, contest_id: str, reviewer: str, at: datetime) -> None:
-        self._contest(contest_id, ContestStatus.CONTESTED)
+        """人工复核: a person takes up the contest; they alone decide it."""
+        identifier, _ = self._contest(contest_id, ContestStatus.CONTESTED)
         self._review_started(
-            contest_id=contest_id,
+            contest_id=identifier,
             reviewer=text("reviewer", reviewer, max_length=100),
             at=self._time("at", at),
         )
@@ -1288,16 +1395,24 @@ class CreditProfile(KehuAggregate):
         at: datetime,
     ) -> None:
         """The manual review ends: ``upheld`` keeps the rating, ``overturned`` sets
-        ``rating`` instead."""
-        self._contest(contest_id, ContestStatus.UNDER_REVIEW)
+        ``rating`` instead. Only the reviewer who started the review decides it
+        (``credit.not_the_reviewer`` otherwise): the person who examined the grounds
+        answers for the decision, and nobody can take over a review unseen."""
+        identifier, contest = self._contest(contest_id, ContestStatus.UNDER_REVIEW)
         who = text("reviewer", reviewer, max_length=100)
+        if who != contest["reviewer"]:
+            raise NotTheReviewer(
+                f"contest {identifier} is under review by {contest['reviewer']};"
+                " only they may decide it",
+                contest_id=identifier,
+            )
         why = text("explanation", explanation, max_length=2000)
         moment = self._time("at", at)
         result = choose(ContestStatus, outcome, "outcome")
         if result is ContestStatus.UPHELD:
             if rating is not None:
                 raise InvalidCreditField("an upheld rating takes no new rating", field="rating")
-            self._upheld(contest_id=contest_id, reviewer=who, explanation=why, at=moment)
+            self._upheld(contest_id=identifier, reviewer=who, explanation=why, at=moment)
             return
         if result is not ContestStatus.OVERTURNED:
             raise InvalidCreditField("outcome must be upheld or overturned", field="outcome")
@@ -1307,7 +1422,7 @@ class CreditProfile(KehuAggregate):
         if new.value == self.rating:
             raise InvalidCreditField("the new rating equals the current one", field="rating")
         self._overturned(
-            contest_id=contest_id,
+            contest_id=identifier,
             reviewer=who,
             previous_rating=self.rating or "",
             rating=new.value,
@@ -1334,16 +1449,25 @@ class CreditProfile(KehuAggregate):
         self.rating_source = "manual_review"
         self.explanation = f"{explanation}\n(overturned by {reviewer}; was {previous_rating})"
 
-    def _contest(self, contest_id: str, status: ContestStatus) -> dict[str, Any]:
-        contest = self.contests.get(contest_id)
+    def _contest(self, contest_id: str, status: ContestStatus) -> tuple[str, dict[str, Any]]:
+        """The cleaned contest id and its contest, which must be in ``status``."""
+        identifier = key("contest_id", contest_id)
+        contest = self.contests.get(identifier)
         if contest is None:
-            raise ContestRefused(f"no contest {contest_id!r}", contest_id=contest_id)
+            raise ContestRefused(f"no contest {identifier!r}", contest_id=identifier)
         if contest["status"] != status.value:
             raise ContestRefused(
-                f"contest {contest_id} is {contest['status']}, not {status.value}",
+                f"contest {identifier} is {contest['status']}, not {status.value}",
                 status=contest["status"],
             )
-        return contest
+        return identifier, contest
+
+    def _open_contest(self) -> str | None:
+        """The contest awaiting a decision, if any (at most one is open)."""
+        for contest_id, contest in sorted(self.contests.items()):
+            if contest["status"] in (ContestStatus.CONTESTED, ContestStatus.UNDER_REVIEW):
+                return contest_id
+        return None
 
     # -- risk register ---------------------------------------------------------------
 
@@ -1413,11 +1537,12 @@ class CreditProfile(KehuAggregate):
         }
 
     def close_risk(self, risk_id: str, reason: str, at: datetime) -> None:
-        risk = self.risks.get(risk_id)
+        identifier = key("risk_id", risk_id)
+        risk = self.risks.get(identifier)
         if risk is None or risk["status"] == "closed":
-            raise NoSuchRisk(f"no open risk {risk_id!r}", risk_id=risk_id)
+            raise NoSuchRisk(f"no open risk {identifier!r}", risk_id=identifier)
         self._risk_closed(
-            risk_id=risk_id,
+            risk_id=identifier,
             reason=text("reason", reason, max_length=500),
             at=self._time("at", at),
         )

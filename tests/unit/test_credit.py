@@ -284,6 +284,42 @@ def test_only_one_limit_change_waits_at_a_time() -> None:
     assert profile.pending_request["limit"] == cny("2000000.00")
 
 
+def test_a_direct_limit_while_a_change_waits_is_refused() -> None:
+    profile = with_limit()
+    request(profile)
+    profile.collect_events()
+    error = refused(
+        profile,
+        "credit.limit_change_pending",
+        lambda: request(profile, request_id="r2", limit="5000.00", by="carol", at=at(3, 4)),
+    )
+    assert error.details == {"request_id": "r1"}
+    assert "approve or reject it" in error.message
+    assert profile.limit == cny("10000.00")
+    assert profile.pending_request is not None
+    assert profile.pending_request["limit"] == cny("2000000.00")
+
+
+def test_an_approval_never_replaces_a_limit_set_after_its_request() -> None:
+    """The waiting request is decided first; only then is a direct limit set, and it is
+    the one in force."""
+    profile = with_limit()
+    request(profile)
+    profile.reject_limit_change("r1", reason="先行下调", by="bob", at=at(3, 4))
+    assert request(profile, request_id="r2", limit="5000.00", at=at(3, 4, 11)) is True
+    assert names(profile.collect_events()) == [
+        "LimitChangeRequested",
+        "LimitChangeRejected",
+        "LimitSet",
+    ]
+    refused(
+        profile,
+        "credit.no_such_request",
+        lambda: profile.approve_limit_change("r1", by="bob", at=at(3, 5)),
+    )
+    assert profile.limit == cny("5000.00")
+
+
 def test_after_an_approval_a_new_request_may_wait() -> None:
     profile = with_limit()
     request(profile)
@@ -559,6 +595,50 @@ def test_a_fully_prepaid_order_reserves_nothing() -> None:
     assert profile.exposure == cny("0.00")
 
 
+def negative_available(prepayment_ratio: str) -> CreditProfile:
+    """8000 used against a limit lowered to 5000: available -3000."""
+    profile = invoiced("8000.00")
+    request(profile, limit="5000.00", term_days=30, prepayment_ratio=prepayment_ratio, at=at(3, 5))
+    profile.collect_events()
+    assert profile.available == cny("-3000.00")
+    return profile
+
+
+@pytest.mark.parametrize(("ratio", "amount"), [("1", "50000.00"), ("0.5", "0.01")])
+def test_an_order_needing_no_credit_is_approved_even_when_the_available_amount_is_negative(
+    ratio: str, amount: str
+) -> None:
+    profile = negative_available(ratio)
+    assert profile.check_order("O2", amount, at(3, 6), POLICY) is Decision.APPROVED
+    [approved] = profile.collect_events()
+    assert isinstance(approved, CreditProfile.OrderApproved)
+    assert approved.credit_amount == cny("0.00")
+    assert approved.prepayment == cny(amount)
+    assert approved.available == cny("-3000.00")
+    assert profile.reservations == {}
+    assert profile.available == cny("-3000.00")
+
+
+def test_an_order_needing_one_fen_of_credit_is_still_blocked_by_a_negative_available() -> None:
+    profile = negative_available("0.5")
+    assert profile.check_order("O2", "0.02", at(3, 6), POLICY) is Decision.BLOCKED_BY_LIMIT
+    [blocked] = profile.collect_events()
+    assert isinstance(blocked, CreditProfile.OrderBlocked)
+    assert blocked.credit_amount == cny("0.01")
+
+
+def test_an_order_needing_no_credit_is_still_blocked_by_overdue_and_by_a_manual_block() -> None:
+    profile = overdue_recorded()
+    request(profile, limit="10000.00", term_days=30, prepayment_ratio="1", at=at(4, 3))
+    decision = profile.check_order("O2", "100.00", at(4, 3, 11), POLICY)
+    assert decision is Decision.BLOCKED_BY_OVERDUE
+    profile.receive_payment("I1", "8000.00", date(2026, 4, 3), at(4, 3, 12))
+    profile.block("涉诉", at(4, 3, 13))
+    decision = profile.check_order("O2", "100.00", at(4, 3, 14), POLICY)
+    assert decision is Decision.BLOCKED_MANUALLY
+    assert profile.reservations == {}
+
+
 def test_the_prepayment_lets_through_an_order_larger_than_the_limit() -> None:
     profile = with_limit(limit="100.00", prepayment_ratio="0.5")
     assert profile.check_order("O1", "200.00", at(3, 3), POLICY) is Decision.APPROVED
@@ -567,16 +647,82 @@ def test_the_prepayment_lets_through_an_order_larger_than_the_limit() -> None:
     assert profile.available == cny("0.00")
 
 
-def test_an_order_that_holds_a_reservation_cannot_be_checked_again() -> None:
-    profile = with_limit()
+def _reserved(profile: CreditProfile) -> None:
     profile.check_order("O1", "100.00", at(3, 3), POLICY)
+
+
+def _partly_invoiced(profile: CreditProfile) -> None:
+    _reserved(profile)
+    profile.invoice("I1", "O1", "40.00", date(2026, 3, 3), at(3, 3, 11))
+
+
+def _fully_invoiced(profile: CreditProfile) -> None:
+    _reserved(profile)
+    profile.invoice("I1", "O1", "100.00", date(2026, 3, 3), at(3, 3, 11))
+
+
+def _invoiced_and_paid(profile: CreditProfile) -> None:
+    _fully_invoiced(profile)
+    profile.receive_payment("I1", "100.00", date(2026, 3, 4), at(3, 4))
+
+
+def _cancelled(profile: CreditProfile) -> None:
+    _reserved(profile)
+    profile.release("O1", "订单取消", at(3, 3, 11))
+
+
+def _fully_prepaid(profile: CreditProfile) -> None:
+    request(profile, limit="10000.00", term_days=30, prepayment_ratio="1", at=at(3, 3))
+    profile.check_order("O1", "100.00", at(3, 3, 11), POLICY)
+    assert profile.reservations == {}
+
+
+def _released_by_a_manager(profile: CreditProfile) -> None:
+    profile.block("核查", at(3, 3))
+    profile.check_order("O1", "100.00", at(3, 3, 11), POLICY)
+    profile.release_blocked_order("O1", "战略客户", "manager", at(3, 3, 12))
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        _reserved,
+        _partly_invoiced,
+        _fully_invoiced,
+        _invoiced_and_paid,
+        _cancelled,
+        _fully_prepaid,
+        _released_by_a_manager,
+    ],
+)
+def test_an_approved_order_is_never_checked_again_whatever_its_stage(
+    stage: Callable[[CreditProfile], None],
+) -> None:
+    profile = with_limit()
+    stage(profile)
     profile.collect_events()
+    assert "O1" in profile.approved_orders
     error = refused(
         profile,
-        "credit.order_already_reserved",
-        lambda: profile.check_order(" O1 ", "100.00", at(3, 3), POLICY),
+        "credit.order_already_approved",
+        lambda: profile.check_order(" O1 ", "100.00", at(3, 5), POLICY),
     )
     assert error.details == {"order_id": "O1"}
+    assert "a new order needs a new order number" in error.message
+
+
+def test_a_blocked_order_may_be_checked_again_until_it_is_approved() -> None:
+    profile = with_limit(limit="100.00")
+    assert profile.check_order("O1", "150.00", at(3, 3), POLICY) is Decision.BLOCKED_BY_LIMIT
+    assert profile.check_order("O1", "150.00", at(3, 3, 11), POLICY) is Decision.BLOCKED_BY_LIMIT
+    assert profile.check_order("O1", "100.00", at(3, 3, 12), POLICY) is Decision.APPROVED
+    assert names(profile.collect_events()) == ["OrderBlocked", "OrderBlocked", "OrderApproved"]
+    assert profile.approved_orders == {"O1"}
+    refused(
+        profile,
+        "credit.order_already_approved",
+        lambda: profile.check_order("O1", "1.00", at(3, 4), POLICY),
+    )
 
 
 @pytest.mark.parametrize(
@@ -905,11 +1051,14 @@ def test_an_invoice_is_recorded_overdue_only_once() -> None:
     assert profile.overdue == cny("8000.00")
 
 
-def test_a_paid_invoice_cannot_be_overdue() -> None:
+@pytest.mark.parametrize("noticed", [at(3, 20), at(4, 10)], ids=["before_due", "after_due"])
+def test_a_paid_invoice_cannot_be_overdue(noticed: datetime) -> None:
     profile = invoiced()
-    profile.receive_payment("I1", "8000.00", date(2026, 4, 1), at(4, 1))
+    profile.receive_payment("I1", "8000.00", date(2026, 3, 15), at(3, 15))
     profile.collect_events()
-    refused(profile, "credit.not_yet_due", lambda: profile.record_overdue("I1", at(4, 10)))
+    error = refused(profile, "credit.invoice_paid", lambda: profile.record_overdue("I1", noticed))
+    assert error.details == {"invoice_id": "I1"}
+    assert error.message == "invoice I1 is paid in full"
 
 
 def test_an_unknown_invoice_cannot_be_overdue() -> None:
@@ -1046,6 +1195,83 @@ def test_a_block_needs_a_reason() -> None:
     assert error.details == {"field": "reason"}
 
 
+# -- ids ------------------------------------------------------------------------------
+
+
+def test_order_and_invoice_ids_are_cleaned_at_every_command() -> None:
+    profile = with_limit(limit="10000.00", term_days=10)
+    profile.check_order(" O1 ", "100.00", at(3, 2, 11), POLICY)
+    profile.invoice(" I1 ", "\tO1 ", "60.00", date(2026, 3, 2), at(3, 2, 12))
+    profile.receive_payment(" I1", "10.00", date(2026, 3, 3), at(3, 3))
+    profile.record_overdue("I1 ", at(3, 13))
+    profile.release(" O1 ", "余量取消", at(3, 13, 11))
+    profile.block("核查", at(3, 14))
+    profile.check_order(" O2 ", "1.00", at(3, 14, 11), POLICY)
+    profile.release_blocked_order(" O2 ", "战略客户", "manager", at(3, 14, 12))
+    events = profile.collect_events()
+    assert names(events) == [
+        "OrderApproved",
+        "Invoiced",
+        "PaymentReceived",
+        "InvoiceOverdue",
+        "ReservationReleased",
+        "Blocked",
+        "OrderBlocked",
+        "BlockedOrderReleased",
+    ]
+    assert [getattr(e, "order_id", None) for e in events] == [
+        "O1",
+        "O1",
+        None,
+        None,
+        "O1",
+        None,
+        "O2",
+        "O2",
+    ]
+    assert [getattr(e, "invoice_id", None) for e in events][1:4] == ["I1", "I1", "I1"]
+    assert set(profile.invoices) == {"I1"}
+    assert profile.reservations == {"O2": cny("1.00")}
+    assert profile.approved_orders == {"O1", "O2"}
+
+
+def test_a_limit_change_is_approved_or_rejected_by_its_cleaned_id() -> None:
+    profile = with_limit()
+    request(profile)
+    profile.approve_limit_change(" r1 ", by="bob", at=at(3, 4))
+    request(profile, request_id="r2", at=at(3, 5))
+    profile.reject_limit_change("r2\n", reason="资料不全", by="bob", at=at(3, 6))
+    _, approved, _, rejected = profile.collect_events()
+    assert isinstance(approved, CreditProfile.LimitSet)
+    assert isinstance(rejected, CreditProfile.LimitChangeRejected)
+    assert approved.request_id == "r1"
+    assert rejected.request_id == "r2"
+    assert profile.pending_request is None
+
+
+@pytest.mark.parametrize(
+    ("field", "command"),
+    [
+        ("order_id", lambda p: p.release("O 1", "取消", at(3, 4))),
+        ("order_id", lambda p: p.release_blocked_order("", "放行", "manager", at(3, 4))),
+        ("order_id", lambda p: p.invoice("I2", "O 1", "1.00", date(2026, 3, 4), at(3, 4))),
+        ("invoice_id", lambda p: p.receive_payment("I 1", "1.00", date(2026, 3, 4), at(3, 4))),
+        ("invoice_id", lambda p: p.record_overdue("  ", at(4, 10))),
+        ("request_id", lambda p: p.approve_limit_change("r 1", by="bob", at=at(3, 4))),
+        (
+            "request_id",
+            lambda p: p.reject_limit_change("", reason="不同意", by="bob", at=at(3, 4)),
+        ),
+    ],
+)
+def test_an_id_that_cannot_be_one_is_refused_as_invalid(
+    field: str, command: Callable[[CreditProfile], object]
+) -> None:
+    profile = invoiced()
+    error = refused(profile, "credit.invalid_field", lambda: command(profile))
+    assert error.details == {"field": field}
+
+
 # -- times ------------------------------------------------------------------------------
 
 NAIVE = datetime(2026, 4, 10, 10)
@@ -1129,6 +1355,7 @@ def test_replaying_the_events_rebuilds_the_same_ledger() -> None:
     assert rebuilt.term_days == 30
     assert rebuilt.pending_request == profile.pending_request
     assert rebuilt.blocked_orders == profile.blocked_orders
+    assert rebuilt.approved_orders == profile.approved_orders == {"O1", "O2"}
     assert rebuilt.blocked_reason == "核查"
     assert rebuilt.version == profile.version == len(events)
     assert state(rebuilt) == state(profile)

@@ -621,6 +621,125 @@ def test_an_invalid_decision_is_refused(field: str, overrides: dict[str, Any]) -
     assert profile.rating == "C"
 
 
+def test_only_the_reviewer_who_started_the_review_decides_it() -> None:
+    profile = under_review()
+    error = refused(
+        profile, "credit.not_the_reviewer", lambda: decide(profile, reviewer="reviewer-2")
+    )
+    assert error.details == {"contest_id": "K1"}
+    assert "under review by reviewer-1" in error.message
+    assert (profile.rating, profile.contests["K1"]["status"]) == ("C", "under_review")
+    decide(profile, reviewer="  reviewer-1 ")
+    [overturned] = profile.collect_events()
+    assert isinstance(overturned, CreditProfile.RatingOverturned)
+    assert overturned.reviewer == "reviewer-1"
+
+
+def test_an_upheld_assessment_cannot_be_contested_again() -> None:
+    profile = under_review()
+    decide(profile, outcome="upheld", rating=None)
+    profile.collect_events()
+    error = refused(
+        profile, "credit.already_contested", lambda: profile.contest("K2", "再议", at(3, 8))
+    )
+    assert error.details == {"assessment_id": "A1", "contest_id": "K1"}
+    # the next assessment is a new automated decision, open to a contest of its own
+    profile.assess("A2", parsed(POOR), at(4, 1))
+    profile.contest("K2", "再议", at(4, 2))
+    [_, contest_event] = profile.collect_events()
+    assert isinstance(contest_event, CreditProfile.AssessmentContested)
+    assert contest_event.assessment_id == "A2"
+
+
+@pytest.mark.parametrize("stage", [contested, under_review], ids=["contested", "under_review"])
+def test_no_reassessment_while_a_contest_is_open(stage: Callable[[], CreditProfile]) -> None:
+    profile = stage()
+    error = refused(
+        profile, "credit.contest_open", lambda: profile.assess("A2", parsed(FAIR), at(3, 8))
+    )
+    assert error.details == {"contest_id": "K1"}
+    assert (profile.assessment_id, profile.rating) == ("A1", "C")
+
+
+def test_a_repair_plan_is_not_completed_while_a_contest_is_open() -> None:
+    profile = rated(POOR)
+    profile.start_repair_plan("P1", ["按时付款"], "B", date(2026, 9, 30), at(3, 4))
+    profile.contest("K1", "付款记录有误", at(3, 5))
+    profile.collect_events()
+    refused(
+        profile,
+        "credit.contest_open",
+        lambda: profile.complete_repair_plan("P1", "A2", parsed(FAIR), at(3, 8)),
+    )
+    assert profile.repair_plans["P1"]["status"] == "active"
+
+
+def test_a_decided_contest_lets_the_profile_be_reassessed() -> None:
+    profile = under_review()
+    decide(profile, outcome="upheld", rating=None)
+    profile.assess("A2", parsed(FAIR), at(3, 8))
+    assert (profile.assessment_id, profile.rating) == ("A2", "B")
+
+
+def test_contest_plan_and_risk_ids_are_cleaned_at_every_command() -> None:
+    profile = rated(POOR)
+    profile.contest(" K1 ", "付款记录有误", at(3, 5))
+    profile.start_review("K1 ", "reviewer-1", at(3, 6))
+    profile.decide_contest(
+        " K1",
+        reviewer="reviewer-1",
+        outcome="upheld",
+        explanation="评分依据无误",
+        rating=None,
+        at=at(3, 7),
+    )
+    profile.start_repair_plan(" P1 ", ["按时付款"], "B", date(2026, 9, 30), at(3, 8))
+    profile.record_repair_progress(" P1", 0, True, None, at(3, 9))
+    profile.complete_repair_plan("P1 ", " A2 ", parsed(FAIR), at(3, 10))
+    assess_risk(profile, risk_id=" R1 ", at=at(3, 11), review_on=date(2026, 6, 1))
+    profile.close_risk(" R1 ", "已投保", at(3, 12))
+    events = profile.collect_events()
+    assert names(events) == [
+        "AssessmentContested",
+        "ManualReviewStarted",
+        "ContestUpheld",
+        "RepairPlanStarted",
+        "RepairProgressRecorded",
+        "Assessed",
+        "RepairPlanCompleted",
+        "RiskAssessed",
+        "RiskClosed",
+    ]
+    ids = [
+        getattr(e, name)
+        for e in events
+        for name in ("contest_id", "plan_id", "assessment_id", "risk_id")
+        if hasattr(e, name)
+    ]
+    assert ids == ["K1", "A1", "K1", "K1", "P1", "P1", "A2", "P1", "A2", "R1", "R1"]
+    assert (set(profile.contests), set(profile.repair_plans), set(profile.risks)) == (
+        {"K1"},
+        {"P1"},
+        {"R1"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "command"),
+    [
+        ("contest_id", lambda p: p.start_review("K 1", "reviewer-1", at(3, 6))),
+        ("plan_id", lambda p: p.record_repair_progress("", 0, True, None, at(3, 6))),
+        ("risk_id", lambda p: p.close_risk("R 1", "关闭", at(3, 6))),
+    ],
+)
+def test_an_id_that_cannot_be_one_is_refused_as_invalid(
+    field: str, command: Callable[[CreditProfile], object]
+) -> None:
+    profile = contested()
+    error = refused(profile, "credit.invalid_field", lambda: command(profile))
+    assert error.details == {"field": field}
+
+
 def test_a_contest_needs_grounds() -> None:
     profile = rated()
     error = refused(profile, "credit.invalid_field", lambda: profile.contest("K1", " ", at(3, 5)))
