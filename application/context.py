@@ -25,6 +25,7 @@ class Role(StrEnum):
     CREDIT = "credit"  # 信用管理科
     RISK = "risk"  # 风险管理科
     MARKETING = "marketing"  # 营销管理科
+    LEGAL = "legal"  # 法务 (reviews contracts before signing)
     SYSTEM = "system"  # kehu itself: scheduler and policies
 
 
@@ -41,6 +42,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CREDIT: "信用管理科",
     Role.RISK: "风险管理科",
     Role.MARKETING: "营销管理科",
+    Role.LEGAL: "法务",
     Role.SYSTEM: "系统",
 }
 

@@ -20,6 +20,7 @@ from application.context import CommandContext, Principal, Role
 from application.store import Kehu
 from domain.base import KehuAggregate
 from domain.complaint import Complaint
+from domain.contract import Contract, Delivery, DisputeResolution, Instalment, Party, Terms
 from domain.credit import CreditPolicy, CreditProfile, Decision, business_day
 from domain.customer import Customer, CustomerStatus, enterprise_customer_id
 from domain.scorecard import AssessmentInputs
@@ -373,6 +374,108 @@ def _credit(rng: random.Random, customer: Customer, today: date) -> CreditProfil
     return profile
 
 
+SELLER = "杭州客乎科技有限公司"
+SELLER_SIGNATORIES = ("刘建国", "孙晓梅")
+DISPUTES = [
+    DisputeResolution.arbitration("杭州仲裁委员会"),
+    DisputeResolution.court("杭州市西湖区人民法院"),
+    DisputeResolution.negotiation(),
+]
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), SHANGHAI)
+
+
+def _contract(rng: random.Random, customer: Customer, today: date) -> Contract | None:
+    """About half of the enterprises with purchases have a contract (甲方 the customer,
+    who pays; 乙方 the seller, who leads), at every stage from draft to settlement."""
+    if customer.kind != "enterprise" or customer.status == CustomerStatus.PROSPECT:
+        return None
+    if rng.random() < 0.5:
+        return None
+    drafted = max(customer.registered_on, today - timedelta(days=rng.randint(20, 500)))
+    start = drafted + timedelta(days=rng.randint(10, 25))
+    amount = Decimal(rng.randint(50, 2_000) * 1000)
+    shares = (amount * 3 / 10, amount * 4 / 10)
+    schedule = [
+        Instalment(1, start + timedelta(days=7), Money(shares[0])),
+        Instalment(2, start + timedelta(days=120), Money(shares[1])),
+        Instalment(3, start + timedelta(days=300), Money(amount - shares[0] - shares[1])),
+    ]
+    terms = Terms(
+        start_date=start,
+        end_date=start + timedelta(days=364),
+        amount=Money(amount),
+        payment_schedule=tuple(schedule),
+        delivery=Delivery(rng.choice(CATEGORIES) + "交付及安装调试", start + timedelta(days=60)),
+        rectification_days=rng.choice([10, 15, 30]),
+        confidentiality_years=rng.choice([2, 3, 5]),
+        penalty_rate=rng.choice([Decimal("0.05"), Decimal("0.1"), Decimal("0.2")]),
+        dispute_resolution=rng.choice(DISPUTES),
+    )
+    signatory = person_name(rng)
+    contract = Contract.draft(
+        number=f"HT-{start.year}-{customer.id.hex[:8].upper()}",
+        title=f"{rng.choice(CATEGORIES)}年度供货合同",
+        party_a=Party.customer(customer.id, customer.name, [signatory]),
+        party_b=Party.organisation(SELLER, SELLER_SIGNATORIES),
+        terms=terms,
+        leading_party="b",
+        payer="a",
+        drafted_at=_at(drafted),
+    )
+    stage = rng.random()
+    if stage < 0.08 or start > today:
+        return contract
+    contract.submit_for_review(_at(drafted + timedelta(days=1)))
+    if stage < 0.15:
+        return contract
+    contract.approve("legal:demo", _at(drafted + timedelta(days=3)), "条款符合公司合同范本")
+    contract.sign("b", SELLER_SIGNATORIES[0], _at(drafted + timedelta(days=5)), "seal")
+    contract.sign("a", signatory, _at(drafted + timedelta(days=6), 15), "e_signature")
+    contract.activate(_at(start, 0))
+    last = min(today, terms.end_date)
+    if stage < 0.35 and (last - start).days > 40:
+        effective = start + timedelta(days=rng.randint(30, (last - start).days - 5))
+        contract.propose_amendment(
+            1,
+            {"rectification_days": terms.rectification_days + 15, "confidentiality_years": 5},
+            effective,
+            "双方协商延长整改期限及保密期限",
+            _at(effective - timedelta(days=3)),
+        )
+        contract.sign_amendment(
+            1, "b", SELLER_SIGNATORIES[1], _at(effective - timedelta(days=2)), "seal"
+        )
+        contract.sign_amendment(
+            1, "a", signatory, _at(effective - timedelta(days=1)), "e_signature"
+        )
+    for item in schedule:
+        if item.due_date >= today:
+            break
+        delay = rng.randint(-10, 0) if rng.random() < 0.8 else rng.randint(3, 40)
+        paid_on = item.due_date + timedelta(days=delay)
+        late = paid_on > item.due_date
+        if late and item.due_date + timedelta(days=1) <= today:
+            contract.mark_payment_overdue(item.number, item.due_date + timedelta(days=1))
+        if not late or (rng.random() < 0.7 and paid_on < today):
+            reference = f"BANK-{rng.randint(10**7, 10**8)}"
+            contract.record_payment(item.number, item.amount, paid_on, reference)
+    if terms.delivery.due_date < today:
+        contract.accept_delivery(_at(terms.delivery.due_date), "验收合格")
+    if rng.random() < 0.1 and start + timedelta(days=30) < today:
+        contract.record_breach(
+            "a", "逾期付款超过30日", Money(amount / 10), _at(start + timedelta(days=30))
+        )
+    if terms.end_date < today:
+        contract.terminate("expiry", _at(terms.end_date + timedelta(days=1), 8))
+        settled = terms.end_date + timedelta(days=rng.randint(5, 20))
+        if settled < today:
+            contract.settle(_at(settled))
+    return contract
+
+
 def seed(
     store: Kehu,
     *,
@@ -402,6 +505,9 @@ def seed(
             profile = _credit(rng, customer, today)
             if profile is not None:
                 made.append(profile)
+            contract = _contract(rng, customer, today)
+            if contract is not None:
+                made.append(contract)
         events += sum(len(aggregate.pending_events) for aggregate in made)
         last = store.record_many(ctx, "demo.seed", made)
         if progress is not None:

@@ -21,7 +21,7 @@ _ALL_SECTIONS = frozenset(
     }
 )
 _EVERY_COMMANDER = frozenset({Role.ADMIN, Role.MANAGER, Role.INTEGRATOR, Role.SYSTEM})
-_READERS = _EVERY_COMMANDER | _ALL_SECTIONS | {Role.AUDITOR}
+_READERS = _EVERY_COMMANDER | _ALL_SECTIONS | {Role.AUDITOR, Role.LEGAL}
 
 COMMANDS: Mapping[str, frozenset[Role]] = {
     "customers.register": _EVERY_COMMANDER | {Role.INFORMATION, Role.MARKETING},
@@ -105,6 +105,37 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     # 风险管理科 identifies and assesses risks.
     "credit.assess_risk": _EVERY_COMMANDER | {Role.RISK},
     "credit.close_risk": _EVERY_COMMANDER | {Role.RISK},
+    # 关系管理科 develops, signs, performs and ends contracts (seed 002's lifecycle).
+    **{
+        f"contracts.{action}": _EVERY_COMMANDER | {Role.RELATIONSHIP}
+        for action in (
+            "draft",
+            "revise",
+            "add_attachment",
+            "submit_for_review",
+            "sign",
+            "propose_amendment",
+            "renew",
+            "sign_amendment",
+            "withdraw_amendment",
+            "remove_intermediary",
+            "accept_delivery",
+            "reject_delivery",
+            "record_breach",
+            "dissolve",
+            "terminate",
+            "settle",
+            "hand_over_data",
+        )
+    },
+    "contracts.record_payment": _EVERY_COMMANDER | {Role.RELATIONSHIP, Role.CREDIT},
+    # The legal review (法务审核) of the text is a person's call: legal or the manager.
+    "contracts.approve": frozenset({Role.LEGAL, Role.MANAGER}),
+    "contracts.reject": frozenset({Role.LEGAL, Role.MANAGER}),
+    # Facts that follow from the calendar: the scheduler records them.
+    "contracts.activate": frozenset({Role.SYSTEM}),
+    "contracts.mark_payment_overdue": frozenset({Role.SYSTEM}),
+    "contracts.mark_hand_over_overdue": frozenset({Role.SYSTEM}),
 }
 
 QUERIES: Mapping[str, frozenset[Role]] = {
@@ -116,6 +147,10 @@ QUERIES: Mapping[str, frozenset[Role]] = {
     "service_requests.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.SERVICE}),
     "credit.read": _READERS,
     "credit.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.CREDIT, Role.RISK}),
+    "contracts.read": _READERS,
+    "contracts.history": frozenset(
+        {Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.RELATIONSHIP, Role.LEGAL}
+    ),
     "events.feed": frozenset({Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR}),
     "keys.manage": frozenset({Role.ADMIN}),
 }

@@ -19,10 +19,12 @@ from uuid import UUID
 from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
 from application.context import SYSTEM, CommandContext
+from application.contracts import ContractService
 from application.credit import CreditService
 from application.errors import ApplicationError
 from application.service_requests import ServiceRequestService
 from domain.base import DomainError
+from domain.contract import Contract
 from domain.credit import business_day
 from domain.sla import SlaStatus
 
@@ -176,6 +178,69 @@ class CreditOverdue:
                 continue
             acted += 1 if result.events and not result.replayed else 0
         return acted
+
+
+class ContractDeadlines:
+    """Facts that follow from a contract's calendar, recorded once each: in force when the
+    start date of a signed contract arrives, expired the day after its end date, an
+    instalment overdue, the data hand-over deadline missed. The aggregate says what is due
+    (``Contract.due_time_events``); the Idempotency-Key names the contract and the fact."""
+
+    def __init__(
+        self,
+        name: str,
+        service: ContractService,
+        candidates: Callable[[date], Sequence[UUID]],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.candidates = candidates
+        self.clock = clock
+
+    def run_once(self) -> int:
+        now = self.clock()
+        today = business_day(now)
+        acted = 0
+        for contract_id in self.candidates(today):
+            try:
+                due = self.service.store.load(contract_id, Contract).due_time_events(today)
+            except (DomainError, ApplicationError) as refused:
+                log.info("%s skipped %s: %s", self.name, contract_id, refused)
+                continue
+            for fact in due:
+                acted += self._record(contract_id, fact, now, today)
+        return acted
+
+    def _record(
+        self, contract_id: UUID, fact: dict[str, object], now: datetime, today: date
+    ) -> int:
+        what = str(fact["event"])
+        instalment = fact.get("instalment")
+        key = f"{self.name}:{contract_id}:{what}" + (f":{instalment}" if instalment else "")
+        context = CommandContext.for_principal(
+            SYSTEM, idempotency_key=key, request_hash=key, reason="contract calendar"
+        )
+        service = self.service
+        try:
+            if what == "activate":
+                result = service.activate(context, contract_id, at=now)
+            elif what == "expire":
+                result = service.terminate(context, contract_id, reason="expiry", at=now)
+            elif what == "payment_overdue":
+                assert isinstance(instalment, int)
+                result = service.mark_payment_overdue(
+                    context, contract_id, instalment=instalment, as_of=today
+                )
+            elif what == "hand_over_overdue":
+                result = service.mark_hand_over_overdue(context, contract_id, as_of=today)
+            else:
+                log.warning("%s: unknown due fact %s for %s", self.name, what, contract_id)
+                return 0
+        except (DomainError, ApplicationError) as refused:
+            log.info("%s skipped %s/%s: %s", self.name, contract_id, what, refused)
+            return 0
+        return 1 if result.events and not result.replayed else 0
 
 
 class Policy(Protocol):

@@ -15,6 +15,7 @@ SEES_PERSONAL_DATA = frozenset(
         Role.RELATIONSHIP,
         Role.SERVICE,
         Role.COMPLAINTS,
+        Role.LEGAL,
         Role.SYSTEM,
     }
 )

@@ -187,6 +187,24 @@ def describe(event: Any, position: int | None = None) -> RecordedEvent:
     )
 
 
+def to_json(value: Any) -> Any:
+    """Plain JSON data: Money as ``{"amount": "12.50", "currency": "CNY"}``, Decimal as
+    text, times and dates in ISO 8601, UUIDs as text."""
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_json(v) for v in value]
+    return value
+
+
 def aggregate_state(aggregate: KehuAggregate) -> dict[str, Any]:
     """An aggregate's state as plain data (for time travel reads): a DTO, not the object."""
     state: dict[str, Any] = {"id": aggregate.id, "version": aggregate.version}

@@ -1977,11 +1977,13 @@ class Contract(KehuAggregate):
                 f"the contract runs until {terms.end_date}; it does not expire on {day}",
                 end_date=terms.end_date.isoformat(),
             )
+        # Expiry ends the contract on its end date, however late it is recorded.
+        ended_on = terms.end_date if why == TerminationReason.EXPIRY else day
         self._terminated(
             reason=why.value,
             note=optional_text("note", note, max_length=2000),
-            ended_on=day,
-            hand_over_due_on=day + timedelta(days=terms.hand_over_days),
+            ended_on=ended_on,
+            hand_over_due_on=ended_on + timedelta(days=terms.hand_over_days),
             at=moment,
         )
 
@@ -2255,12 +2257,12 @@ class Contract(KehuAggregate):
 
     def due_time_events(self, as_of: date) -> list[dict[str, Any]]:
         """What the scheduler should record on ``as_of`` (each only once): ``activate``,
-        ``expire``, ``payment_overdue`` (per instalment), ``hand_over_overdue``."""
+        ``expire`` (the day after the end date: the end date is the last day in force), ``payment_overdue`` (per instalment), ``hand_over_overdue``."""
         day = calendar_day("as_of", as_of)
         due: list[dict[str, Any]] = []
         if self.status == ContractStatus.SIGNED and day >= self._original_terms().start_date:
             due.append({"event": "activate"})
-        if self.status in PERFORMING and day >= self._governing_terms(day).end_date:
+        if self.status in PERFORMING and day > self._governing_terms(day).end_date:
             due.append({"event": "expire"})
         if self.status in OPEN_ACCOUNTS:
             due.extend(

@@ -7,14 +7,16 @@ import json
 import logging
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
+from application.contracts import ContractService
 from application.credit import CreditService
 from application.customers import CustomerService
 from application.errors import ProjectionTimeout
 from application.keys import ApiKeys
-from application.policies import CreditOverdue, Scheduler, SlaEscalation
+from application.policies import ContractDeadlines, CreditOverdue, Scheduler, SlaEscalation
 from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
@@ -24,6 +26,7 @@ from domain.sla import SlaPolicy, default_policy, policy_from_dict
 from domain.values import Money
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
 from projections.complaints import ComplaintProjection, ComplaintQueries
+from projections.contracts import ContractProjection, ContractQueries
 from projections.credit import CreditProjection, CreditQueries
 from projections.customers import CustomerProjection, CustomerQueries
 from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
@@ -43,11 +46,13 @@ class System:
     complaints: ComplaintService
     service_requests: ServiceRequestService
     credit: CreditService
+    contracts: ContractService
     keys: ApiKeys
     customer_queries: CustomerQueries
     complaint_queries: ComplaintQueries
     service_request_queries: ServiceRequestQueries
     credit_queries: CreditQueries
+    contract_queries: ContractQueries
     calendar: BusinessCalendar
     sla_policy: SlaPolicy
     scheduler: Scheduler
@@ -153,6 +158,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         ComplaintProjection(views, calendar, policy),
         ServiceRequestProjection(views, calendar, policy),
         CreditProjection(views),
+        ContractProjection(views),
     ]
     complaints = ComplaintService(store, clock)
     complaint_queries = ComplaintQueries(views, calendar, policy)
@@ -167,6 +173,15 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         ),
     )
     credit_queries = CreditQueries(views)
+    customer_queries = CustomerQueries(views)
+    contract_queries = ContractQueries(views)
+    assembled: list[System] = []
+
+    def records_of(customer_id: UUID, position: int) -> list[UUID]:
+        assembled[0].wait_for(position)  # the views must hold everything up to the package
+        return customer_queries.records_of(customer_id)
+
+    contracts = ContractService(store, clock, records_of)
     scheduler = Scheduler(
         [
             SlaEscalation("sla-escalation", complaints, complaint_queries.open_running, clock),
@@ -174,10 +189,13 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
                 "service-request-sla", service_requests, request_queries.open_running, clock
             ),
             CreditOverdue("credit-overdue", credit, credit_queries.past_due, clock),
+            ContractDeadlines(
+                "contract-deadlines", contracts, contract_queries.scheduler_candidates, clock
+            ),
         ],
         interval=settings.scheduler_interval,
     )
-    return System(
+    system = System(
         settings=settings,
         store=store,
         views=views,
@@ -186,12 +204,16 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         complaints=complaints,
         service_requests=service_requests,
         credit=credit,
+        contracts=contracts,
         keys=ApiKeys(store),
-        customer_queries=CustomerQueries(views),
+        customer_queries=customer_queries,
         complaint_queries=complaint_queries,
         service_request_queries=request_queries,
         credit_queries=credit_queries,
+        contract_queries=contract_queries,
         calendar=calendar,
         sla_policy=policy,
         scheduler=scheduler,
     )
+    assembled.append(system)
+    return system

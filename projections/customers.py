@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 
@@ -332,3 +333,16 @@ class CustomerQueries:
             clauses.append("LOWER(name) LIKE ? ESCAPE '\\'")
             params.append(f"%{escaped.lower()}%")
         return clauses, params
+
+    def records_of(self, customer_id: UUID) -> list[UUID]:
+        """The complaints and service requests recorded for a customer (the customer's
+        data beyond their own record, e.g. for a hand-over package)."""
+        found: list[UUID] = []
+        with self.views.transaction(commit=False) as cursor:
+            for table in ("complaint_view", "service_request_view"):
+                rows = cursor.execute(
+                    f"SELECT id FROM {self.views.table(table)} WHERE customer_id = ? ORDER BY id",
+                    [str(customer_id)],
+                ).fetchall()
+                found += [UUID(row["id"]) for row in rows]
+        return found

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,14 +25,18 @@ from rich.progress import (
 
 from application.context import CommandContext, Principal, Role
 from application.demo import seed
+from application.errors import ApplicationError
 from application.settings import Settings
+from domain.base import DomainError
 from interfaces.bootstrap import System, build, init_storage
 
 app = typer.Typer(help="kehu (客户): event-sourced customer management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Contracts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(contracts_app, name="contracts")
 
 console = Console(stderr=True)
 CLI_ADMIN = Principal(
@@ -151,6 +156,39 @@ def _catch_up(system: System) -> None:
                 )
 
             worker.catch_up(projection, until=head, progress=advance)
+
+
+@contracts_app.command("hand-over")
+def contracts_hand_over(
+    number: Annotated[str, typer.Argument(help="The contract number (合同编号)")],
+    out: Annotated[Path, typer.Option(help="Directory to write the package to")] = Path("."),
+    reason: Annotated[str, typer.Option(help="Why (recorded in the envelope)")] = "data hand-over",
+) -> None:
+    """客户数据移交: write the package of the contract's customer data and record its
+    SHA-256 on the contract. If it was handed over already, write that package again
+    (rebuilt from the store and checked against the recorded checksum)."""
+    system = build(_settings())
+    try:
+        _catch_up(system)
+        contract_id = system.contracts.contract_id(number)
+        contract = system.contracts.load(CLI_ADMIN, contract_id)
+        if contract.hand_over is None:
+            system.contracts.hand_over_data(
+                CommandContext.for_principal(CLI_ADMIN, reason=reason), contract_id
+            )
+        package = system.contracts.hand_over_package(CLI_ADMIN, contract_id)
+    except (DomainError, ApplicationError) as refused:
+        console.print(f"[red]refused[/red] ({refused.code}): {refused.message}")
+        raise typer.Exit(1) from None
+    finally:
+        system.close()
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / package.name
+    target.write_bytes(package.content)
+    console.print(
+        f"[green]handed over[/green] {target} — {package.events} events up to position"
+        f" {package.up_to_position}, sha256 {package.sha256}"
+    )
 
 
 @app.command()

@@ -18,12 +18,15 @@ from application.errors import ApplicationError
 from interfaces.bootstrap import System
 from interfaces.graphql.common import Context
 from interfaces.graphql.complaints import ComplaintQuery
+from interfaces.graphql.contracts import ContractQuery
 from interfaces.graphql.credit import CreditQuery
 from interfaces.graphql.customers import CustomerQuery
 from interfaces.graphql.service_requests import ServiceRequestQuery
 from interfaces.rest.problems import ProblemError
 
-Query = merge_types("Query", (CustomerQuery, ComplaintQuery, ServiceRequestQuery, CreditQuery))
+Query = merge_types(
+    "Query", (CustomerQuery, ComplaintQuery, ServiceRequestQuery, CreditQuery, ContractQuery)
+)
 schema = strawberry.Schema(query=Query)
 
 

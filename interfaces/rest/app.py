@@ -14,7 +14,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.graphql.schema import graphql_router
-from interfaces.rest import complaints, credit, customers, events, problems, service_requests
+from interfaces.rest import (
+    complaints,
+    contracts,
+    credit,
+    customers,
+    events,
+    problems,
+    service_requests,
+)
 from interfaces.rest.metrics import Metrics
 
 DESCRIPTION = """
@@ -78,6 +86,7 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
     app.include_router(complaints.router)
     app.include_router(service_requests.router)
     app.include_router(credit.router)
+    app.include_router(contracts.router)
     app.include_router(events.router)
     app.include_router(graphql_router(), prefix="/graphql", include_in_schema=False)
 

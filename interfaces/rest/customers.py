@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, StrictBool, StrictStr
 
 from application.privacy import mask_value, may_see_personal_data
+from application.store import to_json
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
-from interfaces.rest.events import EventOut, history_page, to_json
+from interfaces.rest.events import EventOut, history_page
 from interfaces.rest.problems import ProblemError
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])

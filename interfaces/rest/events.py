@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -13,8 +10,7 @@ from pydantic import BaseModel
 from application.context import Principal
 from application.permissions import authorize
 from application.privacy import mask_event_payload, may_see_personal_data
-from application.store import RecordedEvent
-from domain.values import Money
+from application.store import RecordedEvent, to_json
 from interfaces.rest.deps import PrincipalDep, SystemDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -29,22 +25,6 @@ class EventOut(BaseModel):
     recorded_at: str
     envelope: dict[str, Any] | None
     payload: dict[str, Any]
-
-
-def to_json(value: Any) -> Any:
-    if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_json(v) for v in value]
-    return value
 
 
 def history_page(events: list[RecordedEvent], principal: Principal) -> list[dict[str, Any]]:

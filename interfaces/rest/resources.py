@@ -14,11 +14,11 @@ from pydantic import AwareDatetime
 
 from application.privacy import mask_value, may_see_personal_data
 from application.service import ContextService
-from application.store import aggregate_state
+from application.store import aggregate_state, to_json
 from interfaces.bootstrap import System
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
-from interfaces.rest.events import EventOut, history_page, to_json
+from interfaces.rest.events import EventOut, history_page
 from interfaces.rest.problems import ProblemError
 
 ServiceOf = Callable[[System], ContextService[Any]]

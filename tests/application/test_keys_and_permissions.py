@@ -247,8 +247,11 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
             assert refused == []
         elif role is Role.SYSTEM:
             # Only people approve limits (four eyes) and review contested automated
-            # ratings (PIPL art. 24); kehu's own policies never do.
+            # ratings (PIPL art. 24) or contracts (the legal review); kehu's own policies
+            # never do.
             assert sorted(refused) == [
+                "contracts.approve",
+                "contracts.reject",
                 "credit.approve_limit_change",
                 "credit.reject_limit_change",
                 "credit.release_blocked_order",

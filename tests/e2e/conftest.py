@@ -53,6 +53,8 @@ def served(system: System) -> Iterator[Served]:
             Role.CREDIT,
             Role.RISK,
             Role.MANAGER,
+            Role.RELATIONSHIP,
+            Role.LEGAL,
         )
     }
     system.start_projections()

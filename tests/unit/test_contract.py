@@ -1397,11 +1397,17 @@ def test_due_time_events_list_what_the_scheduler_records_once_each() -> None:
     c.activate(at(2025, 1, 16))
     c.mark_payment_overdue(1, date(2025, 1, 16))
     assert c.due_time_events(date(2025, 1, 16)) == []
-    assert c.due_time_events(date(2025, 12, 31)) == [
+    # The end date is the last day in force: expiry is due the day after.
+    assert c.due_time_events(date(2025, 12, 31)) == [{"event": "payment_overdue", "instalment": 2}]
+    assert c.due_time_events(date(2026, 1, 1)) == [
         {"event": "expire"},
         {"event": "payment_overdue", "instalment": 2},
     ]
-    c.terminate("expiry", at(2025, 12, 31))
+    # Recorded late, expiry still ends the contract on its end date.
+    c.terminate("expiry", at(2026, 1, 3))
+    assert c.ending is not None
+    assert c.ending["on"] == date(2025, 12, 31)
+    assert c.hand_over_due_on == date(2026, 1, 30)
     assert c.due_time_events(date(2026, 1, 30)) == [{"event": "payment_overdue", "instalment": 2}]
     c.mark_payment_overdue(2, date(2026, 1, 30))
     assert c.due_time_events(date(2026, 1, 31)) == [{"event": "hand_over_overdue"}]
