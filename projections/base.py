@@ -17,7 +17,9 @@ wait never hangs on them.
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -123,6 +125,9 @@ class Cursor:
         return list(self.raw.fetchall())
 
 
+_CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS\s+(?:\S+\.)?\"?(\w+)\"?", re.IGNORECASE)
+
+
 class KehuProjection(Projection[TrackingRecorder]):
     """A read model kept from kehu's events.
 
@@ -131,6 +136,9 @@ class KehuProjection(Projection[TrackingRecorder]):
     """
 
     name = ""
+    #: Tables the view keeps that are not derived from events (left out of a verified
+    #: rebuild's comparison and of a reset).
+    kept_tables: frozenset[str] = frozenset()
 
     def __init__(self, views: ViewStore) -> None:
         super().__init__(view=views.tracking)
@@ -147,6 +155,22 @@ class KehuProjection(Projection[TrackingRecorder]):
     def t(self, name: str) -> str:
         return self.views.table(name)
 
+    def tables(self) -> list[str]:
+        """The names of the view's tables, from its DDL."""
+        return [
+            match.group(1)
+            for statement in self.ddl()
+            if (match := _CREATE_TABLE.search(statement)) is not None
+        ]
+
+    def on(self, views: ViewStore) -> KehuProjection:
+        """The same view kept in another read-model store (a shadow for a verified
+        rebuild, or a scratch store for a past position)."""
+        twin = copy.copy(self)
+        twin._view = views.tracking
+        twin.views = views
+        return twin
+
     def apply(self, event: Any, cursor: Cursor) -> None:
         """Each view defines its own ``@singledispatchmethod`` here (a dispatcher shared
         by every view would let one view's handler replace another's). Events without
@@ -155,10 +179,20 @@ class KehuProjection(Projection[TrackingRecorder]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """One event, one transaction: what the library's ProjectionRunner calls."""
-        self.process_batch([domain_event], tracking.notification_id)
+        position = tracking.notification_id
+        self.process_batch([domain_event], position, positions=[position])
 
-    def process_batch(self, events: Sequence[Any], last_position: int) -> None:
-        """Apply events and record the tracking position in one transaction."""
+    def process_batch(
+        self,
+        events: Sequence[Any],
+        last_position: int,
+        *,
+        positions: Sequence[int] | None = None,
+    ) -> None:
+        """Apply events and record the tracking position in one transaction.
+
+        ``positions`` are the events' own global positions (a view that keeps them, such
+        as the audit trail, needs them; the others ignore them)."""
         with self.views.transaction(commit=True) as cursor:
             # Tracking first: it takes the write lock at once (SQLite), and a second
             # worker on the same position fails here before doing any work.
@@ -218,7 +252,7 @@ class ProjectionWorker:
                 break
             events = [self.mapper.to_domain_event(n) for n in notifications]
             position = notifications[-1].id
-            projection.process_batch(events, position)
+            projection.process_batch(events, position, positions=[n.id for n in notifications])
             seen += len(notifications)
             if progress is not None:
                 progress(len(notifications))
