@@ -35,7 +35,10 @@ class ComplaintService(ContextService[Complaint]):
         vip_tier: str | None = None,
     ) -> CommandResult:
         authorize(ctx.principal, "complaints.lodge")
-        self.store.load(customer_id, Customer)  # the customer must exist (404 otherwise)
+        customer = self.store.load(customer_id, Customer)  # it must exist (404 otherwise)
+        # 优先服务: the customer's VIP tier as it stands, unless the caller gave one; the SLA
+        # policy's tier overrides give the tiers with priority service tighter targets.
+        tier = vip_tier if vip_tier is not None else customer.tier
         new_id = uuid4()
         at = self.now(received_at)
         return self._create(
@@ -50,7 +53,7 @@ class ComplaintService(ContextService[Complaint]):
                 description=description,
                 received_at=at,
                 remedy_sought=remedy_sought,
-                vip_tier=vip_tier,
+                vip_tier=tier,
             ),
         )
 

@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.clock import business_today
+from application.clock import Clock, business_today, utc_now
 from application.context import CommandContext, Principal
 from application.service import ContextService
-from application.store import CommandResult
+from application.store import CommandResult, Kehu
 from domain.customer import Customer, CustomerKind, enterprise_customer_id
+from domain.loyalty import VipPolicyBook
 from domain.values import USCC, Money
 
 
@@ -82,6 +83,13 @@ class CustomerService(ContextService[Customer]):
 
     kind = Customer
     context = "customers"
+
+    def __init__(
+        self, store: Kehu, clock: Clock = utc_now, vip_policies: VipPolicyBook | None = None
+    ) -> None:
+        super().__init__(store, clock)
+        #: The declared VIP policy: purchases earn points and upgrade tiers by it.
+        self.vip_policies = vip_policies
 
     def register(
         self,
@@ -175,11 +183,14 @@ class CustomerService(ContextService[Customer]):
         occurred_on: date | None = None,
     ) -> CommandResult:
         on = occurred_on or business_today(self.clock)
+        policy = self.vip_policies.in_force_or_none(on) if self.vip_policies else None
         return self._act(
             ctx,
             "customers.record_purchase",
             customer_id,
-            lambda c: c.record_purchase(order_ref, Money.parse(amount, currency), category, on),
+            lambda c: c.record_purchase(
+                order_ref, Money.parse(amount, currency), category, on, policy
+            ),
         )
 
     def mark_at_risk(self, ctx: CommandContext, customer_id: UUID, reason: str) -> CommandResult:
@@ -187,11 +198,24 @@ class CustomerService(ContextService[Customer]):
             ctx, "customers.mark_at_risk", customer_id, lambda c: c.mark_at_risk(reason)
         )
 
-    def churn(self, ctx: CommandContext, customer_id: UUID, reason: str) -> CommandResult:
-        return self._act(ctx, "customers.churn", customer_id, lambda c: c.churn(reason))
+    def churn(
+        self, ctx: CommandContext, customer_id: UUID, reason: str, *, cause: str = "other"
+    ) -> CommandResult:
+        """已流失, with the cause (流失原因) for the churn analysis."""
+        return self._act(ctx, "customers.churn", customer_id, lambda c: c.churn(reason, cause))
 
-    def win_back(self, ctx: CommandContext, customer_id: UUID, action: str) -> CommandResult:
-        return self._act(ctx, "customers.win_back", customer_id, lambda c: c.win_back(action))
+    def win_back(
+        self,
+        ctx: CommandContext,
+        customer_id: UUID,
+        action: str,
+        *,
+        campaign_id: str | None = None,
+    ) -> CommandResult:
+        """挽回, crediting the action or campaign."""
+        return self._act(
+            ctx, "customers.win_back", customer_id, lambda c: c.win_back(action, campaign_id)
+        )
 
     def confirm_info_reviewed(
         self,

@@ -19,11 +19,16 @@ from application.clock import SHANGHAI, Clock, business_today, utc_now
 from application.context import CommandContext, Principal, Role
 from application.store import Kehu
 from domain.base import KehuAggregate
+from domain.calendar import YearNotCovered, default_calendar
+from domain.campaign import Campaign
 from domain.complaint import Complaint
 from domain.contract import Contract, Delivery, DisputeResolution, Instalment, Party, Terms
 from domain.credit import CreditPolicy, CreditProfile, Decision, business_day
 from domain.customer import Customer, CustomerStatus, enterprise_customer_id
+from domain.loyalty import default_policy_book
 from domain.scorecard import AssessmentInputs
+from domain.survey import Survey
+from domain.training import Training
 from domain.values import (
     USCC,
     USCC_ALPHABET,
@@ -182,6 +187,48 @@ def _customer(rng: random.Random, today: date, uuid_source: Callable[[], UUID]) 
     )
 
 
+VIP_POLICIES = default_policy_book()
+CALENDAR = default_calendar()
+CHURN_REASONS = [
+    ("价格原因转向竞品", "competitor"),
+    ("业务调整不再采购", "no_need"),
+    ("服务响应不及时", "service"),
+    ("认为价格偏高", "price"),
+]
+
+
+def _vip(rng: random.Random, customer: Customer, on: date, today: date, n: int) -> None:
+    """A customer who has just come to qualify may apply (会员申请): reviewed, granted and
+    notified within a few days — now and then late, and a few still pending."""
+    policy = VIP_POLICIES.in_force_or_none(on)
+    if (
+        policy is None
+        or customer.tier is not None
+        or customer.open_vip_application is not None
+        or customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.WON_BACK)
+        or rng.random() < 0.4
+    ):
+        return
+    target = policy.qualifying_tier(customer.basis(on))
+    applied = datetime.combine(on + timedelta(days=1), time(10), SHANGHAI)
+    if target is None or applied.date() >= today:
+        return
+    application = f"VIP-{customer.id.hex[:8]}-{n}"
+    try:
+        customer.apply_for_vip(application, target, applied, policy, CALENDAR)
+    except YearNotCovered:  # no State Council notice for that year yet
+        return
+    review = applied + timedelta(days=rng.randint(1, 4))
+    decided = review + timedelta(hours=2)
+    if decided.date() >= today:
+        return
+    customer.start_vip_review(application, rng.choice(MANAGERS)[0], review)
+    customer.grant_vip(application, target, ["近12个月消费额及频次达标"], decided, policy)
+    notified = decided + timedelta(days=rng.choice([0, 1, 1, 2, 3, 14]))
+    if notified.date() < today:
+        customer.notify_vip_decision(application, rng.choice(["sms", "phone", "wechat"]), notified)
+
+
 def _story(rng: random.Random, customer: Customer, today: date) -> None:
     """Two years of a relationship: purchases, interactions, perhaps churn."""
     if rng.random() < 0.7:
@@ -204,8 +251,13 @@ def _story(rng: random.Random, customer: Customer, today: date) -> None:
         )
         amount = Money.parse((scale / 100).quantize(Decimal("0.01")))
         customer.record_purchase(
-            f"SO{on:%Y%m%d}-{rng.randint(1000, 9999)}-{n}", amount, rng.choice(CATEGORIES), on
+            f"SO{on:%Y%m%d}-{rng.randint(1000, 9999)}-{n}",
+            amount,
+            rng.choice(CATEGORIES),
+            on,
+            VIP_POLICIES.in_force_or_none(on),
         )
+        _vip(rng, customer, on, today, n)
     for _ in range(rng.randint(1, 10)):
         kind = rng.choice(list(SUMMARIES))
         on = start + timedelta(days=rng.randint(0, span))
@@ -214,9 +266,9 @@ def _story(rng: random.Random, customer: Customer, today: date) -> None:
     if churn_day and customer.status != CustomerStatus.PROSPECT:
         if rng.random() < 0.5:
             customer.mark_at_risk("超过90天未下单")
-        customer.churn(rng.choice(["价格原因转向竞品", "业务调整不再采购", "服务响应不及时"]))
+        customer.churn(*rng.choice(CHURN_REASONS))
         if rng.random() < 0.3:
-            customer.win_back("大客户回访与专属折扣")
+            customer.win_back("大客户回访与专属折扣", rng.choice([None, "CAMP-2026-WINBACK"]))
     elif customer.status == CustomerStatus.ACTIVE and rng.random() < 0.1:
         customer.mark_at_risk("近期投诉增多")
     if rng.random() < 0.5:
@@ -238,9 +290,10 @@ COMPLAINTS = {
 
 def _complaints(
     rng: random.Random, customer: Customer, today: date, uuid_source: Callable[[], UUID]
-) -> list[Complaint]:
-    """A few complaints over the relationship, handled faster or slower than the SLA."""
-    made: list[Complaint] = []
+) -> list[KehuAggregate]:
+    """A few complaints over the relationship, handled faster or slower than the SLA, and
+    the survey each resolution requests."""
+    made: list[KehuAggregate] = []
     span = (today - customer.registered_on).days
     for _ in range(rng.choices((0, 1, 2), weights=(70, 22, 8))[0]):
         day = customer.registered_on + timedelta(days=rng.randint(0, max(span - 1, 0)))
@@ -282,6 +335,160 @@ def _complaints(
         )
         complaint.close(moment + timedelta(hours=4))
         made.append(complaint)
+        made.append(_survey(rng, customer, today, moment, complaint.id, handler[0]))
+    return made
+
+
+def _survey(
+    rng: random.Random,
+    customer: Customer,
+    today: date,
+    resolved: datetime,
+    case: UUID,
+    handler: str,
+) -> Survey:
+    """投诉回访 as the policy requests it at the resolution; most customers answer."""
+    survey = Survey.request(
+        customer_id=customer.id,
+        kind="complaint",
+        source_id=case,
+        channel=rng.choice(["sms", "wechat", "phone"]),
+        requested_at=resolved,
+        respond_by=business_day(resolved) + timedelta(days=14),
+        handler_id=handler,
+        segment=customer.segment,
+    )
+    answered = resolved + timedelta(hours=rng.uniform(2, 200))
+    if rng.random() < 0.65 and business_day(answered) <= min(today, survey.respond_by):
+        csat = rng.choices([1, 2, 3, 4, 5], weights=(3, 5, 14, 38, 40))[0]
+        survey.answer(
+            csat=csat,
+            scores={
+                "product": max(1, min(5, csat + rng.choice((-1, 0, 0, 1)))),
+                "service": csat,
+                "after_sales": max(1, min(5, csat + rng.choice((-1, 0, 1)))),
+            },
+            nps=max(0, min(10, csat * 2 + rng.randint(-2, 1))),
+            ces=rng.randint(1, 7),
+            comment=rng.choice([None, "处理及时", "希望沟通更主动", "满意"]),
+            answered_at=answered,
+        )
+        if csat <= 2:
+            survey.add_action(
+                action_id="A1",
+                description="回访客户并复盘处理流程",
+                owner=handler,
+                due_on=business_day(answered) + timedelta(days=14),
+                at=answered + timedelta(hours=1),
+            )
+    elif survey.respond_by < today:
+        survey.expire(survey.respond_by + timedelta(days=1))
+    return survey
+
+
+STAFF = [("s101", "赵敏"), ("s102", "钱伟"), ("s103", "孙丽"), ("s104", "李强"), ("s105", "周婷")]
+
+
+def _trainings(rng: random.Random, today: date, uuid_source: Callable[[], UUID]) -> list[Training]:
+    """Staff training (培训): a face-to-face course on complaint handling and an online one
+    on personal-information protection, attended, assessed before and after, completed."""
+    made: list[Training] = []
+    for programme, topic, mode, days_ago in (
+        ("投诉处理规范", "投诉受理、调查与回访", "face_to_face", 90),
+        ("个人信息保护", "《个人信息保护法》与客户数据安全", "online", 30),
+    ):
+        first = datetime.combine(today - timedelta(days=days_ago), time(14), SHANGHAI)
+        training = Training.schedule(
+            new_id=uuid_source(),
+            programme=programme,
+            topic=topic,
+            mode=mode,
+            trainer="外部讲师",
+            sessions=[
+                {
+                    "number": 1,
+                    "starts_at": first,
+                    "ends_at": first + timedelta(hours=2),
+                    "location": "总部三楼培训室" if mode == "face_to_face" else None,
+                },
+                {
+                    "number": 2,
+                    "starts_at": first + timedelta(days=7),
+                    "ends_at": first + timedelta(days=7, hours=2),
+                    "location": "总部三楼培训室" if mode == "face_to_face" else None,
+                },
+            ],
+            capacity=20,
+            pass_score=60,
+            at=first - timedelta(days=14),
+        )
+        for staff_id, name in STAFF + MANAGERS:
+            training.enroll(staff_id, name, first - timedelta(days=7))
+            training.record_assessment(staff_id, rng.randint(40, 75), "pre", first)
+            for session in (1, 2):
+                starts = first + timedelta(days=7 * (session - 1))
+                training.record_attendance(staff_id, session, rng.random() < 0.9, starts)
+            ended = first + timedelta(days=7, hours=2)
+            training.record_assessment(staff_id, rng.randint(55, 98), "post", ended)
+            training.record_feedback(staff_id, rng.choice([3, 4, 4, 5, 5]), ended)
+        training.complete(first + timedelta(days=7, hours=3))
+        made.append(training)
+    return made
+
+
+def _campaigns(
+    rng: random.Random, customers: list[Customer], today: date, uuid_source: Callable[[], UUID]
+) -> list[Campaign]:
+    """A year of campaigns (营销活动) with participants, conversions and costs; the older
+    ones closed and evaluated."""
+    made: list[Campaign] = []
+    plans = [
+        ("新品发布会", "launch_event", 150, 60_000),
+        ("年度客户答谢会", "appreciation_event", 110, 80_000),
+        ("双十一促销", "promotion", 40, 30_000),
+        ("大客户折扣政策", "discount_policy", 20, 50_000),
+    ]
+    for n, (name, kind, days_ago, budget) in enumerate(plans):
+        starts = today - timedelta(days=days_ago)
+        planned = datetime.combine(starts - timedelta(days=20), time(10), SHANGHAI)
+        campaign = Campaign.plan(
+            new_id=uuid_source(),
+            name=name,
+            kind=kind,
+            segment_criteria={"segments": [], "tiers": [], "statuses": ["active"]},
+            budget=Money(Decimal(budget)),
+            starts_on=starts,
+            ends_on=starts + timedelta(days=14),
+            planned_at=planned,
+        )
+        active = [c for c in customers if c.status == CustomerStatus.ACTIVE]
+        if not active:
+            continue
+        launched = datetime.combine(starts, time(9), SHANGHAI)
+        campaign.launch(len(active), launched)
+        for customer in rng.sample(active, k=max(1, len(active) // 5)):
+            joined = launched + timedelta(days=rng.randint(0, 10), hours=rng.randint(0, 8))
+            campaign.record_participation(
+                customer.id, rng.choice(["wechat", "sms", "in_person"]), joined
+            )
+            if rng.random() < 0.3:
+                campaign.record_conversion(
+                    customer.id,
+                    f"CMP{n}-{customer.id.hex[:8]}",
+                    Money(Decimal(rng.randint(2_000, 90_000))),
+                    rng.random() < 0.2,
+                    joined + timedelta(days=1),
+                )
+        campaign.record_cost(
+            Money(Decimal(budget) * Decimal(rng.randint(70, 105)) / 100),
+            "场地、物料与推广费用",
+            launched + timedelta(days=1),
+        )
+        if starts + timedelta(days=15) < today:
+            ended = datetime.combine(starts + timedelta(days=15), time(18), SHANGHAI)
+            campaign.close(ended)
+            campaign.evaluate(ended + timedelta(days=2))
+        made.append(campaign)
     return made
 
 
@@ -495,10 +702,12 @@ def seed(
     ctx = CommandContext.for_principal(DEMO_ACTOR, reason="demo data")
     events = 0
     last = 0
+    everyone: list[Customer] = []
     for chunk in _chunks(customers, batch):
         made: list[KehuAggregate] = []
         for _ in range(chunk):
             customer = _customer(rng, today, uuid_source)
+            everyone.append(customer)
             _story(rng, customer, today)
             made.append(customer)
             made.extend(_complaints(rng, customer, today, uuid_source))
@@ -512,6 +721,12 @@ def seed(
         last = store.record_many(ctx, "demo.seed", made)
         if progress is not None:
             progress(chunk)
+    department: list[KehuAggregate] = [
+        *_campaigns(rng, everyone, today, uuid_source),
+        *_trainings(rng, today, uuid_source),
+    ]
+    events += sum(len(aggregate.pending_events) for aggregate in department)
+    last = store.record_many(ctx, "demo.seed", department)
     return DemoSummary(customers=customers, events=events, last_position=last)
 
 

@@ -34,6 +34,26 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "customers.mark_at_risk": _EVERY_COMMANDER | {Role.RELATIONSHIP},
     "customers.churn": _EVERY_COMMANDER | {Role.RELATIONSHIP},
     "customers.win_back": _EVERY_COMMANDER | {Role.RELATIONSHIP, Role.MARKETING},
+    # VIP membership (seed 003): applications reach the relationship section, marketing and
+    # the front desk; people decide them (the relationship section or the manager).
+    "customers.apply_for_vip": _EVERY_COMMANDER
+    | {Role.RELATIONSHIP, Role.MARKETING, Role.INFORMATION},
+    "customers.review_vip": frozenset({Role.MANAGER, Role.RELATIONSHIP}),
+    "customers.notify_vip_decision": _EVERY_COMMANDER | {Role.RELATIONSHIP, Role.MARKETING},
+    "customers.redeem_points": _EVERY_COMMANDER | {Role.MARKETING, Role.RELATIONSHIP},
+    "customers.issue_coupon": _EVERY_COMMANDER | {Role.MARKETING},
+    "customers.redeem_coupon": _EVERY_COMMANDER | {Role.MARKETING, Role.INFORMATION},
+    "customers.apply_for_service": _EVERY_COMMANDER | {Role.SERVICE, Role.RELATIONSHIP},
+    "customers.review_service": frozenset({Role.MANAGER, Role.SERVICE}),
+    "customers.implement_service": _EVERY_COMMANDER | {Role.SERVICE},
+    "customers.manage_growth_plan": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.raise_prevention_task": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.complete_prevention_task": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    "customers.manage_relationship": _EVERY_COMMANDER | {Role.RELATIONSHIP},
+    # Facts of the declared policy and the calendar: the scheduler records them.
+    "customers.evaluate_tier": frozenset({Role.SYSTEM}),
+    "customers.expire_points": frozenset({Role.SYSTEM}),
+    "customers.expire_coupons": frozenset({Role.SYSTEM}),
     # 投诉管理科 handles complaints; the service section may lodge what reaches it.
     "complaints.lodge": _EVERY_COMMANDER | {Role.COMPLAINTS, Role.SERVICE, Role.INFORMATION},
     **{
@@ -136,6 +156,40 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "contracts.activate": frozenset({Role.SYSTEM}),
     "contracts.mark_payment_overdue": frozenset({Role.SYSTEM}),
     "contracts.mark_hand_over_overdue": frozenset({Role.SYSTEM}),
+    # 满意度管理科 runs surveys and their improvement actions. Answers reach kehu through
+    # the sections that talk to the customer and from other systems (integrators).
+    "surveys.request": _EVERY_COMMANDER | {Role.SATISFACTION},
+    "surveys.answer": _EVERY_COMMANDER | {Role.SATISFACTION, Role.SERVICE, Role.COMPLAINTS},
+    "surveys.manage_actions": _EVERY_COMMANDER | {Role.SATISFACTION},
+    # An unanswered survey past its deadline: the scheduler records it.
+    "surveys.expire": frozenset({Role.SYSTEM}),
+    # 营销管理科 plans, runs and evaluates campaigns.
+    **{
+        f"campaigns.{action}": _EVERY_COMMANDER | {Role.MARKETING}
+        for action in (
+            "plan",
+            "revise",
+            "launch",
+            "record_participation",
+            "record_conversion",
+            "record_cost",
+            "close",
+            "evaluate",
+        )
+    },
+    # Staff training is the department's own (no section handles it): the manager runs it.
+    **{
+        f"trainings.{action}": _EVERY_COMMANDER
+        for action in (
+            "schedule",
+            "enroll",
+            "record_attendance",
+            "record_assessment",
+            "record_feedback",
+            "complete",
+            "cancel",
+        )
+    },
 }
 
 QUERIES: Mapping[str, frozenset[Role]] = {
@@ -151,7 +205,17 @@ QUERIES: Mapping[str, frozenset[Role]] = {
     "contracts.history": frozenset(
         {Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.RELATIONSHIP, Role.LEGAL}
     ),
+    "surveys.read": _READERS,
+    "surveys.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.SATISFACTION}),
+    "campaigns.read": _READERS,
+    "campaigns.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR, Role.MARKETING}),
+    "trainings.read": _READERS,
+    "trainings.history": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
+    # The KPI dashboard (经营指标看板): aggregate figures only, for every reader.
+    "dashboard.read": _READERS,
     "events.feed": frozenset({Role.ADMIN, Role.AUDITOR, Role.INTEGRATOR}),
+    # 审计轨迹: who did what, and the causal chain of a command.
+    "audit.trail": frozenset({Role.ADMIN, Role.MANAGER, Role.AUDITOR}),
     "keys.manage": frozenset({Role.ADMIN}),
 }
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from functools import partial
+from typing import Any, Protocol
 from uuid import UUID
 
 from application.clock import Clock, utc_now
@@ -22,11 +23,15 @@ from application.context import SYSTEM, CommandContext
 from application.contracts import ContractService
 from application.credit import CreditService
 from application.errors import ApplicationError
+from application.membership import MembershipService
 from application.service_requests import ServiceRequestService
+from application.store import CommandResult
+from application.surveys import SurveyService
 from domain.base import DomainError
 from domain.contract import Contract
 from domain.credit import business_day
 from domain.sla import SlaStatus
+from domain.survey import SurveyChannel
 
 log = logging.getLogger("kehu.policies")
 
@@ -241,6 +246,201 @@ class ContractDeadlines:
             log.info("%s skipped %s/%s: %s", self.name, contract_id, what, refused)
             return 0
         return 1 if result.events and not result.replayed else 0
+
+
+@dataclass(frozen=True)
+class AtRiskRule:
+    """When a customer counts as at risk (流失风险), from configuration."""
+
+    quiet_days: int = 180
+    complaints: int = 3
+    complaint_window_days: int = 90
+    low_rating: int = 2
+
+
+class MembershipCalendar:
+    """The membership's time-driven facts, each recorded once by the system actor: a tier
+    evaluated at the end of its term (renewed, upgraded, downgraded or lapsed by the
+    declared policy), points and coupons expired, and customers flagged at risk (流失预警)
+    with a prevention task naming the reasons. Each Idempotency-Key names the customer and
+    the situation (the term's end, the expiry date, the at-risk anchor)."""
+
+    def __init__(
+        self,
+        name: str,
+        service: MembershipService,
+        *,
+        tiers_due: Callable[[date], Sequence[tuple[str, date]]],
+        points_due: Callable[[date], Sequence[tuple[str, date]]],
+        coupons_due: Callable[[date], Sequence[tuple[str, date]]],
+        at_risk: Callable[[date], Sequence[tuple[str, Sequence[str], str]]],
+        clock: Clock = utc_now,
+        task_days: int = 7,
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.tiers_due = tiers_due
+        self.points_due = points_due
+        self.coupons_due = coupons_due
+        self.at_risk = at_risk
+        self.clock = clock
+        self.task_days = task_days
+
+    def _context(self, key: str, reason: str) -> CommandContext:
+        return CommandContext.for_principal(
+            SYSTEM, idempotency_key=key, request_hash=key, reason=reason
+        )
+
+    def _run(
+        self, key: str, reason: str, command: Callable[[CommandContext], CommandResult]
+    ) -> int:
+        try:
+            result = command(self._context(key, reason))
+        except (DomainError, ApplicationError) as refused:
+            log.info("%s skipped %s: %s", self.name, key, refused)
+            return 0
+        return 1 if result.events and not result.replayed else 0
+
+    def run_once(self) -> int:
+        now = self.clock()
+        today = business_day(now)
+        service = self.service
+        jobs = (
+            (
+                self.tiers_due,
+                "tier",
+                "tier evaluation at the end of the term",
+                service.evaluate_tier,
+            ),
+            (self.points_due, "points", "points expiry", service.expire_points),
+            (self.coupons_due, "coupons", "coupon expiry", service.expire_coupons),
+        )
+        acted = 0
+        for candidates, what, reason, command in jobs:
+            for customer, due in candidates(today):
+                acted += self._run(
+                    f"{self.name}:{what}:{customer}:{due}",
+                    reason,
+                    partial(command, customer_id=UUID(customer), on=today),
+                )
+        for customer, reasons, anchor in self.at_risk(today):
+            acted += self._flag(UUID(customer), list(reasons), anchor, now, today)
+        return acted
+
+    def _flag(
+        self, customer: UUID, reasons: list[str], anchor: str, now: datetime, today: date
+    ) -> int:
+        """Flag the customer at risk with a prevention task, once per situation (the
+        anchor changes when the situation does)."""
+        return self._run(
+            f"{self.name}:at-risk:{customer}:{anchor}",
+            "at-risk policy",
+            lambda ctx: self.service.flag_at_risk(
+                ctx,
+                customer,
+                reasons=reasons,
+                due_on=today + timedelta(days=self.task_days),
+                task_id=f"at-risk-{anchor}"[:64],
+                at=now,
+            ),
+        )
+
+
+class SurveyOnResolution:
+    """回访: every complaint or service request resolved gets one satisfaction survey, as
+    the system actor. The read side lists the resolved cases without a survey, each with
+    the handler *as recorded when it was resolved* and the customer's segment then; the
+    survey keeps both, so reassigning the case later never moves the rating. A case gets
+    one survey however often this runs: the survey's id derives from the case and the
+    Idempotency-Key names it.
+
+    Only cases resolved within ``lookback`` are considered, so that switching the policy on
+    does not survey customers about cases long closed. The survey goes out through the
+    case's channel when a survey can use it (``channel`` in the candidate), else through
+    ``channel``; answers are due ``respond_days`` days later."""
+
+    def __init__(
+        self,
+        name: str,
+        service: SurveyService,
+        candidates: Callable[[datetime], Sequence[Mapping[str, Any]]],
+        clock: Clock = utc_now,
+        *,
+        channel: str = SurveyChannel.SMS.value,
+        respond_days: int = 14,
+        lookback: timedelta = timedelta(days=30),
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.candidates = candidates
+        self.clock = clock
+        self.channel = SurveyChannel(channel).value
+        self.respond_days = respond_days
+        self.lookback = lookback
+
+    def run_once(self) -> int:
+        now = self.clock()
+        respond_by = business_day(now) + timedelta(days=self.respond_days)
+        acted = 0
+        for case in self.candidates(now - self.lookback):
+            kind, source = str(case["kind"]), str(case["source_id"])
+            key = f"{self.name}:{kind}:{source}"
+            context = CommandContext.for_principal(
+                SYSTEM, idempotency_key=key, request_hash=key, reason="survey after resolution"
+            )
+            given = case.get("channel")
+            channel = given if given in {c.value for c in SurveyChannel} else self.channel
+            try:
+                result = self.service.request(
+                    context,
+                    customer_id=UUID(str(case["customer_id"])),
+                    kind=kind,
+                    source_id=UUID(source),
+                    channel=str(channel),
+                    respond_by=respond_by,
+                    handler_id=case.get("handler_id"),
+                    segment=case.get("segment"),
+                    at=now,
+                )
+            except (DomainError, ApplicationError) as refused:
+                # The read model may lag the store: the survey may exist already.
+                log.info("%s skipped %s: %s", self.name, key, refused)
+                continue
+            acted += 1 if result.events and not result.replayed else 0
+        return acted
+
+
+class SurveyExpiry:
+    """逾期未回复: a survey still unanswered after its ``respond_by`` day is recorded
+    expired, once (the Idempotency-Key names the survey); it then refuses a late answer."""
+
+    def __init__(
+        self,
+        name: str,
+        service: SurveyService,
+        candidates: Callable[[date], Sequence[UUID | str]],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.candidates = candidates
+        self.clock = clock
+
+    def run_once(self) -> int:
+        today = business_day(self.clock())
+        acted = 0
+        for survey in self.candidates(today):
+            key = f"{self.name}:{survey}"
+            context = CommandContext.for_principal(
+                SYSTEM, idempotency_key=key, request_hash=key, reason="survey expiry"
+            )
+            try:
+                result = self.service.expire(context, UUID(str(survey)), on=today)
+            except (DomainError, ApplicationError) as refused:
+                log.info("%s skipped %s: %s", self.name, survey, refused)
+                continue
+            acted += 1 if result.events and not result.replayed else 0
+        return acted
 
 
 class Policy(Protocol):

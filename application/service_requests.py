@@ -31,7 +31,10 @@ class ServiceRequestService(ContextService[ServiceRequest]):
         vip_tier: str | None = None,
     ) -> CommandResult:
         authorize(ctx.principal, "service_requests.open")
-        self.store.load(customer_id, Customer)  # the customer must exist (404 otherwise)
+        customer = self.store.load(customer_id, Customer)  # it must exist (404 otherwise)
+        # 优先服务: the customer's VIP tier as it stands, unless the caller gave one; the SLA
+        # policy's tier overrides give the tiers with priority service tighter targets.
+        tier = vip_tier if vip_tier is not None else customer.tier
         new_id = uuid4()
         at = self.now(received_at)
         return self._create(
@@ -45,7 +48,7 @@ class ServiceRequestService(ContextService[ServiceRequest]):
                 priority=priority,
                 description=description,
                 received_at=at,
-                vip_tier=vip_tier,
+                vip_tier=tier,
             ),
         )
 

@@ -56,6 +56,34 @@ class Settings(BaseSettings):
         description="JSON SLA policy (targets per priority, VIP tiers); the default policy"
         " if absent. See domain.sla.policy_from_dict.",
     )
+    vip_policy_file: Path | None = Field(
+        None,
+        description="JSON VIP tier policy (versions with effective dates); the declared"
+        " policy in domain/policy_data/vip_policy.json if absent.",
+    )
+    kpi_targets_file: Path | None = Field(
+        None,
+        description="JSON KPI targets for the dashboard, over the defaults (satisfaction"
+        " rate ≥ 0.90, CSAT ≥ 4.0, NPS ≥ 30, retention rate ≥ 0.85, complaint handling ≤ 24"
+        ' business hours), e.g. {"satisfaction_rate": {"at_least": "0.92"}, "nps": null}.'
+        " See projections.dashboard.targets_from_dict.",
+    )
+    at_risk_quiet_days: int = Field(
+        180, ge=1, le=3650, description="No purchase for this many days flags a customer at risk"
+    )
+    at_risk_complaints: int = Field(
+        3, ge=1, le=100, description="This many complaints within the window flag a customer"
+    )
+    at_risk_complaint_window_days: int = Field(
+        90, ge=1, le=3650, description="The window for counting complaints"
+    )
+    at_risk_low_rating: int = Field(
+        2,
+        ge=1,
+        le=5,
+        description="A latest satisfaction rating (a service request's, or a complaint's"
+        " confirmation) at or below this flags a customer",
+    )
     credit_approval_threshold: Decimal = Field(
         Decimal(1_000_000),
         gt=0,
@@ -76,6 +104,27 @@ class Settings(BaseSettings):
     )
     command_retries: int = Field(
         10, ge=0, le=50, description="Reloads after a concurrent write before giving up."
+    )
+    audit_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Key (HMAC-SHA256) that signs the audit checkpoints of the hash chain over"
+        " the stored events. Required with PostgreSQL (without it events are chained but"
+        " nothing is signed); on SQLite, if unset, a key is generated in <data_dir>/audit.key"
+        " (development and demos only). Keep it away from the database.",
+    )
+    audit_checkpoint_every: int = Field(
+        1000, ge=1, le=1_000_000, description="Sign an audit checkpoint every this many events."
+    )
+    audit_checkpoint_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="The running sealer also signs the events sealed since the last"
+        " checkpoint when this many seconds have passed.",
+    )
+    audit_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Events sealed per transaction."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -141,11 +190,13 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr):
                 raw = value.get_secret_value()
                 parts = urlsplit(raw)
-                if parts.password:
+                if not name.endswith("_url"):  # a key, not a URL: nothing of it is shown
+                    raw = "**********"
+                elif parts.password:
                     raw = raw.replace(f":{parts.password}@", ":***@")
                 shown[name] = raw
-            elif isinstance(value, Path):
-                shown[name] = str(value)
+            elif isinstance(value, Path | Decimal):
+                shown[name] = str(value)  # JSON-ready; a Decimal never becomes a float
             else:
                 shown[name] = value
         return shown

@@ -5,31 +5,56 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
+from application.audit import Sealer, sealer_for
+from application.campaigns import CampaignService
 from application.clock import Clock, utc_now
 from application.complaints import ComplaintService
 from application.contracts import ContractService
 from application.credit import CreditService
 from application.customers import CustomerService
 from application.errors import ProjectionTimeout
+from application.forecast import ForecastService
 from application.keys import ApiKeys
-from application.policies import ContractDeadlines, CreditOverdue, Scheduler, SlaEscalation
+from application.membership import MembershipService
+from application.policies import (
+    AtRiskRule,
+    ContractDeadlines,
+    CreditOverdue,
+    MembershipCalendar,
+    Scheduler,
+    SlaEscalation,
+    SurveyExpiry,
+    SurveyOnResolution,
+)
 from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
+from application.surveys import SurveyService
+from application.trainings import TrainingService
 from domain.calendar import BusinessCalendar, default_calendar
 from domain.credit import CreditPolicy
+from domain.loyalty import VipPolicyBook, load_policy_book
 from domain.sla import SlaPolicy, default_policy, policy_from_dict
 from domain.values import Money
+from projections.analytics import AnalyticsProjection, AnalyticsQueries
+from projections.audit import AuditQueries, AuditTrailProjection
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
+from projections.campaigns import CampaignProjection, CampaignQueries
 from projections.complaints import ComplaintProjection, ComplaintQueries
 from projections.contracts import ContractProjection, ContractQueries
 from projections.credit import CreditProjection, CreditQueries
-from projections.customers import CustomerProjection, CustomerQueries
+from projections.customers import CustomerFilter, CustomerProjection, CustomerQueries
+from projections.dashboard import DashboardProjection, DashboardQueries, targets_from_dict
+from projections.membership import MembershipProjection, MembershipQueries
+from projections.satisfaction import SurveyProjection, SurveyQueries
 from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
+from projections.trainings import TrainingProjection, TrainingQueries
 
 log = logging.getLogger("kehu")
 
@@ -47,16 +72,30 @@ class System:
     service_requests: ServiceRequestService
     credit: CreditService
     contracts: ContractService
+    membership: MembershipService
+    surveys: SurveyService
+    campaigns: CampaignService
+    trainings: TrainingService
     keys: ApiKeys
     customer_queries: CustomerQueries
     complaint_queries: ComplaintQueries
     service_request_queries: ServiceRequestQueries
     credit_queries: CreditQueries
     contract_queries: ContractQueries
+    audit_queries: AuditQueries
+    membership_queries: MembershipQueries
+    vip_policies: VipPolicyBook
+    at_risk: AtRiskRule
     calendar: BusinessCalendar
     sla_policy: SlaPolicy
     scheduler: Scheduler
+    survey_queries: SurveyQueries
+    campaign_queries: CampaignQueries
+    training_queries: TrainingQueries
+    dashboard_queries: DashboardQueries
     worker: ProjectionWorker | None = field(default=None)
+    #: Hash-chains the stored events and signs checkpoints (tamper evidence).
+    sealer: Sealer | None = field(default=None)
 
     def projection_worker(self) -> ProjectionWorker:
         return ProjectionWorker(
@@ -71,6 +110,8 @@ class System:
         if self.worker is None:
             self.worker = self.projection_worker()
             self.worker.start()
+        if self.sealer is not None:
+            self.sealer.start()
 
     def start_scheduler(self) -> None:
         """Time-driven policies (SLA escalation, …) as the system actor."""
@@ -79,7 +120,10 @@ class System:
     def catch_up(self) -> int:
         """Bring every read model up to date now (tests, CLI)."""
         worker = self.projection_worker()
-        return sum(worker.catch_up(p) for p in self.projections)
+        seen = sum(worker.catch_up(p) for p in self.projections)
+        if self.sealer is not None:
+            self.sealer.seal()
+        return seen
 
     def wait_for(self, position: int | None, timeout: float | None = None) -> None:
         """Read-your-writes: wait, bounded, until the read models reach ``position``."""
@@ -104,11 +148,14 @@ class System:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.sealer is not None:
+            self.sealer.stop()
         self.views.close()
         self.store.factory.close()
 
 
-def _create_postgres_schema(url: str, schema: str) -> None:
+def _create_postgres_schema(url: str, schema: str, *, fresh: bool = False) -> None:
+    """Create the schema (``fresh``: drop whatever it held first)."""
     import psycopg
 
     parts = urlsplit(url)
@@ -120,6 +167,8 @@ def _create_postgres_schema(url: str, schema: str) -> None:
         password=unquote(parts.password or ""),
         autocommit=True,
     ) as conn:
+        if fresh:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
@@ -159,6 +208,13 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         ServiceRequestProjection(views, calendar, policy),
         CreditProjection(views),
         ContractProjection(views),
+        AuditTrailProjection(views),
+        MembershipProjection(views),
+        AnalyticsProjection(views),
+        SurveyProjection(views),
+        CampaignProjection(views),
+        TrainingProjection(views),
+        DashboardProjection(views),
     ]
     complaints = ComplaintService(store, clock)
     complaint_queries = ComplaintQueries(views, calendar, policy)
@@ -182,6 +238,64 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         return customer_queries.records_of(customer_id)
 
     contracts = ContractService(store, clock, records_of)
+    vip_policies = load_policy_book(settings.vip_policy_file)
+    membership = MembershipService(store, clock, vip_policies, default_calendar())
+    membership_queries = MembershipQueries(views)
+    survey_queries = SurveyQueries(views)
+    campaign_queries = CampaignQueries(views)
+    dashboard_queries = DashboardQueries(
+        views,
+        surveys=survey_queries,
+        campaigns=campaign_queries,
+        complaints=complaint_queries,
+        contracts=contract_queries,
+        membership=membership_queries,
+        targets=(
+            targets_from_dict(json.loads(settings.kpi_targets_file.read_text(encoding="utf-8")))
+            if settings.kpi_targets_file
+            else None
+        ),
+    )
+
+    def count_segment(criteria: Mapping[str, Sequence[str]]) -> int:
+        """How many customers match a campaign's segment criteria now: segment and status
+        from the customer view, the VIP tier from the membership view (an empty list:
+        any)."""
+        where = CustomerFilter(
+            segment=list(criteria.get("segments") or []) or None,
+            status=list(criteria.get("statuses") or []) or None,
+        )
+        tiers = set(criteria.get("tiers") or [])
+        if not tiers:
+            return customer_queries.page(where, limit=1)[1]
+        matched, offset = 0, 0
+        while True:
+            rows, total = customer_queries.page(where, offset=offset, limit=500)
+            for row in rows:
+                member = membership_queries.get(row.id)
+                if member is not None and member.tier in tiers:
+                    matched += 1
+            offset += len(rows)
+            if not rows or offset >= total:
+                return matched
+
+    surveys = SurveyService(store, clock)
+    at_risk = AtRiskRule(
+        quiet_days=settings.at_risk_quiet_days,
+        complaints=settings.at_risk_complaints,
+        complaint_window_days=settings.at_risk_complaint_window_days,
+        low_rating=settings.at_risk_low_rating,
+    )
+
+    def at_risk_candidates(today: date) -> list[tuple[str, list[str], str]]:
+        return membership_queries.at_risk_candidates(
+            today,
+            quiet_days=at_risk.quiet_days,
+            complaint_count=at_risk.complaints,
+            complaint_window_days=at_risk.complaint_window_days,
+            low_rating=at_risk.low_rating,
+        )
+
     scheduler = Scheduler(
         [
             SlaEscalation("sla-escalation", complaints, complaint_queries.open_running, clock),
@@ -192,6 +306,19 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
             ContractDeadlines(
                 "contract-deadlines", contracts, contract_queries.scheduler_candidates, clock
             ),
+            MembershipCalendar(
+                "membership",
+                membership,
+                tiers_due=membership_queries.tiers_due,
+                points_due=membership_queries.points_due,
+                coupons_due=membership_queries.coupons_due,
+                at_risk=at_risk_candidates,
+                clock=clock,
+            ),
+            SurveyOnResolution(
+                "survey-on-resolution", surveys, survey_queries.cases_without_survey, clock
+            ),
+            SurveyExpiry("survey-expiry", surveys, survey_queries.unanswered_past_due, clock),
         ],
         interval=settings.scheduler_interval,
     )
@@ -200,20 +327,58 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         store=store,
         views=views,
         projections=projections,
-        customers=CustomerService(store, clock),
+        customers=CustomerService(store, clock, vip_policies),
         complaints=complaints,
         service_requests=service_requests,
         credit=credit,
         contracts=contracts,
+        membership=membership,
+        surveys=surveys,
+        campaigns=CampaignService(store, clock, count_segment=count_segment),
+        trainings=TrainingService(store, clock),
         keys=ApiKeys(store),
         customer_queries=customer_queries,
         complaint_queries=complaint_queries,
         service_request_queries=request_queries,
         credit_queries=credit_queries,
         contract_queries=contract_queries,
+        audit_queries=AuditQueries(views),
+        membership_queries=membership_queries,
+        vip_policies=vip_policies,
+        at_risk=at_risk,
         calendar=calendar,
         sla_policy=policy,
         scheduler=scheduler,
+        survey_queries=survey_queries,
+        campaign_queries=campaign_queries,
+        training_queries=TrainingQueries(views),
+        dashboard_queries=dashboard_queries,
+        sealer=sealer_for(store.recorder, settings, create_tables=create_tables, clock=clock),
     )
     assembled.append(system)
     return system
+
+
+def forecasting(system: System, clock: Clock = utc_now) -> ForecastService:
+    """The forecasting models (purchase forecast, churn risk) over the analytics views."""
+    return ForecastService(AnalyticsQueries(system.views), clock)
+
+
+def scratch_views(settings: Settings, label: str) -> ViewStore:
+    """An empty read-model store beside the live one — a SQLite file in the data dir, or a
+    PostgreSQL schema ``<schema>_<label>`` — for a verified rebuild or a past position.
+    Whatever it held before is dropped."""
+    if settings.store == "postgres":
+        url = settings.read_database_url or settings.database_url
+        assert url is not None
+        schema = f"{settings.postgres_schema}_{label}"
+        _create_postgres_schema(url.get_secret_value(), schema, fresh=True)
+        env = settings.read_model_env(create_table=True)
+        env["POSTGRES_SCHEMA"] = schema
+        return ViewStore(env)
+    path = settings.data_dir / f"readmodels-{label}.sqlite"
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    env = settings.read_model_env(create_table=True)
+    env["SQLITE_DBNAME"] = str(path)
+    return ViewStore(env)

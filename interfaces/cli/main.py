@@ -11,17 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from application.context import CommandContext, Principal, Role
 from application.demo import seed
@@ -29,6 +18,11 @@ from application.errors import ApplicationError
 from application.settings import Settings
 from domain.base import DomainError
 from interfaces.bootstrap import System, build, init_storage
+from interfaces.cli.audit import audit_app
+from interfaces.cli.audit_trail import trail_command
+from interfaces.cli.models import models_app
+from interfaces.cli.progress import Rate, catch_up, console, progress_bar
+from interfaces.cli.projections import projections_app
 
 app = typer.Typer(help="kehu (客户): event-sourced customer management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
@@ -37,25 +31,14 @@ contracts_app = typer.Typer(help="Contracts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(audit_app, name="audit")
+app.add_typer(projections_app, name="projections")
+app.add_typer(models_app, name="models")
+audit_app.command("trail")(trail_command)  # kehu audit trail
 
-console = Console(stderr=True)
 CLI_ADMIN = Principal(
     id=f"cli:{os.environ.get('USER', 'operator')}", role=Role.ADMIN, name="kehu CLI"
 )
-
-
-def progress_bar() -> Progress:
-    """A progress bar with a rate, for long commands."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def _settings() -> Settings:
@@ -119,43 +102,13 @@ def _seed_demo(system: System, customers: int) -> None:
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("demo customers", total=customers, rate="")
-
-        def advance(n: int) -> None:
-            done = bar.tasks[0].completed + n
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, advance=n, rate=f"{rate:,.0f} customers/s")
-
-        summary = seed(system.store, customers=customers, progress=advance)
+        summary = seed(system.store, customers=customers, progress=Rate(bar, task, "customers"))
     elapsed = time.perf_counter() - started
     console.print(
         f"[green]demo data[/green]: {summary.customers} customers, {summary.events} events"
         f" in {elapsed:.1f} s ({summary.events / max(elapsed, 1e-9):,.0f} events/s)"
     )
-    _catch_up(system)
-
-
-def _catch_up(system: System) -> None:
-    head = system.store.max_position()
-    worker = system.projection_worker()
-    for projection in system.projections:
-        behind = head - projection.position()
-        if behind <= 0:
-            continue
-        started = time.perf_counter()
-        with progress_bar() as bar:
-            task = bar.add_task(f"projection {projection.name}", total=behind, rate="")
-
-            def advance(
-                n: int, task: TaskID = task, bar: Progress = bar, t0: float = started
-            ) -> None:
-                done = bar.tasks[0].completed + n
-                bar.update(
-                    task,
-                    advance=n,
-                    rate=f"{done / max(time.perf_counter() - t0, 1e-9):,.0f} events/s",
-                )
-
-            worker.catch_up(projection, until=head, progress=advance)
+    catch_up(system)
 
 
 @contracts_app.command("hand-over")
@@ -169,7 +122,7 @@ def contracts_hand_over(
     (rebuilt from the store and checked against the recorded checksum)."""
     system = build(_settings())
     try:
-        _catch_up(system)
+        catch_up(system)
         contract_id = system.contracts.contract_id(number)
         contract = system.contracts.load(CLI_ADMIN, contract_id)
         if contract.hand_over is None:

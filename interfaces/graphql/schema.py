@@ -16,16 +16,37 @@ from strawberry.tools import merge_types
 from application.context import Principal
 from application.errors import ApplicationError
 from interfaces.bootstrap import System
+from interfaces.graphql.audit import AuditQuery
+from interfaces.graphql.campaigns import CampaignQuery
 from interfaces.graphql.common import Context
 from interfaces.graphql.complaints import ComplaintQuery
 from interfaces.graphql.contracts import ContractQuery
 from interfaces.graphql.credit import CreditQuery
 from interfaces.graphql.customers import CustomerQuery
+from interfaces.graphql.dashboard import DashboardQuery
+from interfaces.graphql.forecast import ForecastQuery
+from interfaces.graphql.membership import MembershipQuery
+from interfaces.graphql.satisfaction import SurveyQuery
 from interfaces.graphql.service_requests import ServiceRequestQuery
+from interfaces.graphql.trainings import TrainingQuery
 from interfaces.rest.problems import ProblemError
 
 Query = merge_types(
-    "Query", (CustomerQuery, ComplaintQuery, ServiceRequestQuery, CreditQuery, ContractQuery)
+    "Query",
+    (
+        CustomerQuery,
+        ComplaintQuery,
+        ServiceRequestQuery,
+        CreditQuery,
+        ContractQuery,
+        AuditQuery,
+        MembershipQuery,
+        SurveyQuery,
+        CampaignQuery,
+        TrainingQuery,
+        DashboardQuery,
+        ForecastQuery,
+    ),
 )
 schema = strawberry.Schema(query=Query)
 

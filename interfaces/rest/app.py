@@ -15,13 +15,18 @@ from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.graphql.schema import graphql_router
 from interfaces.rest import (
+    audit,
+    campaigns,
     complaints,
     contracts,
     credit,
     customers,
     events,
+    membership,
     problems,
     service_requests,
+    surveys,
+    trainings,
 )
 from interfaces.rest.metrics import Metrics
 
@@ -83,11 +88,16 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
     app.state.metrics = metrics
     problems.install(app)
     app.include_router(customers.router)
+    app.include_router(membership.router)
     app.include_router(complaints.router)
     app.include_router(service_requests.router)
     app.include_router(credit.router)
     app.include_router(contracts.router)
+    app.include_router(surveys.router)
+    app.include_router(campaigns.router)
+    app.include_router(trainings.router)
     app.include_router(events.router)
+    app.include_router(audit.router)
     app.include_router(graphql_router(), prefix="/graphql", include_in_schema=False)
 
     @app.middleware("http")

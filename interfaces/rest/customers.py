@@ -78,9 +78,23 @@ class Reason(Body):
     reason: StrictStr = Field(min_length=1, max_length=500)
 
 
+class Churn(Body):
+    reason: StrictStr = Field(min_length=1, max_length=500)
+    cause: Literal[
+        "price", "service", "quality", "competitor", "relocation", "no_need", "other"
+    ] = Field(
+        "other",
+        description="流失原因: 价格 price, 服务 service, 质量 quality, 竞争对手 competitor,"
+        " 迁移 relocation, 无需求 no need, 其他 other",
+    )
+
+
 class WinBack(Body):
     action: StrictStr = Field(
         min_length=1, max_length=500, description="The action or campaign credited"
+    )
+    campaign_id: StrictStr | None = Field(
+        None, min_length=1, max_length=64, description="The campaign credited, if any"
     )
 
 
@@ -153,13 +167,15 @@ def mark_at_risk(
 
 
 @router.post("/{customer_id}/churn", response_model=CommandOut, responses=COMMAND_RESPONSES)
-def churn(customer_id: UUID, body: Reason, ctx: ContextDep, system: SystemDep) -> JSONResponse:
-    return respond(system.customers.churn(ctx, customer_id, body.reason))
+def churn(customer_id: UUID, body: Churn, ctx: ContextDep, system: SystemDep) -> JSONResponse:
+    return respond(system.customers.churn(ctx, customer_id, body.reason, cause=body.cause))
 
 
 @router.post("/{customer_id}/win-back", response_model=CommandOut, responses=COMMAND_RESPONSES)
 def win_back(customer_id: UUID, body: WinBack, ctx: ContextDep, system: SystemDep) -> JSONResponse:
-    return respond(system.customers.win_back(ctx, customer_id, body.action))
+    return respond(
+        system.customers.win_back(ctx, customer_id, body.action, campaign_id=body.campaign_id)
+    )
 
 
 @router.post(

@@ -256,6 +256,8 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
                 "credit.reject_limit_change",
                 "credit.release_blocked_order",
                 "credit.review_contest",
+                "customers.review_service",
+                "customers.review_vip",
             ]
         else:
             assert refused, role
