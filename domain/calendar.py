@@ -376,6 +376,11 @@ def shanghai(moment: datetime, field_name: str = "time") -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
+def business_day(moment: datetime) -> date:
+    """The calendar day of a business time in Asia/Shanghai: the day deadlines count from."""
+    return moment.astimezone(SHANGHAI).date()
+
+
 def _micros(delta: timedelta) -> int:
     return delta // _MICRO
 

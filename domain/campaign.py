@@ -39,18 +39,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, aware, clean_text
-from domain.base import choose as base_choose
-from domain.calendar import SHANGHAI
+from domain.base import DomainError, KehuAggregate
+from domain.calendar import business_day as business_day
 from domain.customer import CustomerStatus
+from domain.guards import Guards
 from domain.values import Money, minor_digits
-
-E = TypeVar("E", bound=StrEnum)
 
 MAX_PERIOD_DAYS: Final = 366
 #: Rates and ROI: fractions with this many decimal places.
@@ -60,7 +58,6 @@ ROUNDING: Final = ROUND_HALF_UP
 MAX_CRITERIA: Final = 50
 
 _TIER_RE: Final = re.compile(r"[a-z0-9_]{1,30}")
-_KEY_RE: Final = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
 #: Wide enough for any quotient of real amounts; the result is rounded explicitly.
 _DIVISION: Final = Context(prec=60)
 
@@ -172,50 +169,13 @@ class DuplicateOrder(CampaignError):
 # -- input helpers --------------------------------------------------------------------
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidCampaignField)
-
-
-def text(field: str, value: object, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidCampaignField)
-
-
-def key(field: str, value: object) -> str:
-    """An external reference (order number): 1–64 letters, digits and ``. _ : / -``."""
-    if not isinstance(value, str) or not _KEY_RE.fullmatch(value.strip()):
-        raise InvalidCampaignField(
-            f"{field} must be 1–64 letters, digits or . _ : / -, not {value!r}", field=field
-        )
-    return value.strip()
-
-
-def calendar_day(field: str, value: object) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidCampaignField(f"{field} must be a calendar date, not {value!r}", field=field)
-    return value
-
-
-def instant(field: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidCampaignField(f"{field} must be a date and time, not {value!r}", field=field)
-    return aware(field, value)
-
-
-def business_day(moment: datetime) -> date:
-    """The calendar day of a business time in Asia/Shanghai."""
-    return moment.astimezone(SHANGHAI).date()
-
-
-def money(field: str, value: object, *, positive: bool = False) -> Money:
-    """Money, never negative; strictly positive when ``positive``."""
-    if not isinstance(value, Money):
-        raise InvalidCampaignField(
-            f"{field} must be money with a currency (Money), not {value!r}", field=field
-        )
-    if value.is_negative() or (positive and value.is_zero()):
-        bound = "more than zero" if positive else "zero or more"
-        raise InvalidCampaignField(f"{field} must be {bound}, not {value}", field=field)
-    return value
+_check = Guards(InvalidCampaignField)
+choose = _check.choose
+text = _check.text
+key = _check.key
+calendar_day = _check.calendar_day
+instant = _check.instant
+money = _check.money
 
 
 def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:

@@ -19,17 +19,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
-from domain.base import choose as base_choose
+from domain.base import DomainError, KehuAggregate, PersonalData, aware
+from domain.guards import Guards
 from domain.sla import breach_key, breach_recorded
 from domain.values import Money
-
-E = TypeVar("E", bound=StrEnum)
 
 #: A customer may reopen within this many days of the result being communicated.
 REOPEN_WINDOW = timedelta(days=15)
@@ -173,19 +171,10 @@ class TimeOrderRefused(ComplaintError):
     kind = "invalid"
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidComplaintField)
-
-
-def text(field: str, value: str | None, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidComplaintField)
-
-
-def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
-    """Optional free text: blank means absent."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(field, value, max_length=max_length)
+_check = Guards(InvalidComplaintField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
 
 
 class Complaint(KehuAggregate):

@@ -60,17 +60,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum, StrEnum
-from typing import Any, ClassVar, Final, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
-from domain.base import choose as base_choose
-from domain.calendar import SHANGHAI
+from domain.base import DomainError, KehuAggregate, PersonalData
+from domain.calendar import business_day as business_day
+from domain.guards import Guards
 from domain.values import Money
-
-E = TypeVar("E", bound=StrEnum)
 
 CONTRACT_NAMESPACE: Final = uuid5(NAMESPACE_URL, "https://kehu.example/contract")
 
@@ -392,59 +390,14 @@ class DuplicateAttachment(ContractError):
 # -- input helpers --------------------------------------------------------------------
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidContractField)
-
-
-def text(field: str, value: object, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidContractField)
-
-
-def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
-    """Optional free text: blank means absent."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(field, value, max_length=max_length)
-
-
-def whole(field: str, value: object, low: int, high: int) -> int:
-    """A whole number between ``low`` and ``high`` inclusive."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidContractField(
-            f"{field} must be a whole number from {low} to {high}, not {value!r}", field=field
-        )
-    return value
-
-
-def calendar_day(field: str, value: object) -> date:
-    """A calendar day: a :class:`date`, and not a :class:`datetime`."""
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidContractField(f"{field} must be a calendar date, not {value!r}", field=field)
-    return value
-
-
-def instant(field: str, value: object) -> datetime:
-    """A business time: an aware :class:`datetime`."""
-    if not isinstance(value, datetime):
-        raise InvalidContractField(f"{field} must be a date and time, not {value!r}", field=field)
-    return aware(field, value)
-
-
-def business_day(moment: datetime) -> date:
-    """The calendar day of a business time in Asia/Shanghai, the day deadlines count from."""
-    return moment.astimezone(SHANGHAI).date()
-
-
-def money(field: str, value: object, *, positive: bool = False) -> Money:
-    """Money, never negative; strictly positive when ``positive``."""
-    if not isinstance(value, Money):
-        raise InvalidContractField(
-            f"{field} must be money with a currency (Money), not {value!r}", field=field
-        )
-    if value.is_negative() or (positive and value.is_zero()):
-        bound = "more than zero" if positive else "zero or more"
-        raise InvalidContractField(f"{field} must be {bound}, not {value}", field=field)
-    return value
+_check = Guards(InvalidContractField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
+whole = _check.whole
+calendar_day = _check.calendar_day
+instant = _check.instant
+money = _check.money
 
 
 def same_currency(field: str, value: Money, expected: str) -> Money:

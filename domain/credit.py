@@ -39,10 +39,9 @@ from domain.base import (
     KehuAggregate,
     PersonalData,
     aware,
-    clean_text,
 )
-from domain.base import choose as base_choose
-from domain.calendar import SHANGHAI
+from domain.calendar import business_day as business_day
+from domain.guards import Guards
 from domain.scorecard import (
     RATING_RANK,
     AssessmentInputs,
@@ -306,35 +305,16 @@ class CurrencyRefused(CreditError):
     kind = "invalid"
 
 
-def choose(enum: type[Any], value: str, field: str) -> Any:
-    return base_choose(enum, value, field, InvalidCreditField)
-
-
-def text(field: str, value: str | None, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidCreditField)
-
-
-def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(field, value, max_length=max_length)
-
-
-def key(field: str, value: str) -> str:
-    """An external reference (order number, invoice number, plan id): 1–64 printable
-    characters without spaces."""
-    cleaned = text(field, value, max_length=64)
-    if " " in cleaned:
-        raise InvalidCreditField(f"{field} must not contain spaces", field=field)
-    return cleaned
+_check = Guards(InvalidCreditField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
+key = _check.reference
 
 
 def whole(field: str, value: object, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidCreditField(
-            f"{field} must be a whole number from {low} to {high}; got {value!r}", field=field
-        )
-    return value
+    """A whole number from ``low`` to ``high``; the bounds are named at every call."""
+    return _check.whole(field, value, low, high)
 
 
 def ratio(field: str, value: object) -> Decimal:
@@ -350,11 +330,6 @@ def ratio(field: str, value: object) -> Decimal:
     if number != number.quantize(Decimal("0.0001")):
         raise InvalidCreditField(f"{field} has more than four decimal places", field=field)
     return number.quantize(Decimal("0.0001"))
-
-
-def business_day(moment: datetime) -> date:
-    """The calendar day in Shanghai of an instant."""
-    return moment.astimezone(SHANGHAI).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -47,9 +47,10 @@ from domain.base import (
     PersonalData,
     aware,
     choose,
-    clean_text,
 )
-from domain.calendar import SHANGHAI, BusinessCalendar
+from domain.calendar import BusinessCalendar
+from domain.calendar import business_day as business_day
+from domain.guards import Guards
 from domain.loyalty import (
     MOVEMENT_LABELS,
     Basis,
@@ -368,23 +369,12 @@ def enterprise_customer_id(uscc: USCC) -> UUID:
     return uuid5(CUSTOMER_NAMESPACE, f"uscc:{uscc}")
 
 
-def _clean_text(field: str, value: str | None, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidCustomerField)
-
-
-def _optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
-    """Optional free text: blank means absent."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return _clean_text(field, value, max_length=max_length)
-
-
-def _key(field: str, value: object) -> str:
-    """An id or reference given by the caller: 1–64 characters without spaces."""
-    cleaned = clean_text(field, value, max_length=64, error=InvalidCustomerField)
-    if " " in cleaned:
-        raise InvalidCustomerField(f"{field} must not contain spaces", field=field)
-    return cleaned
+_check = Guards(InvalidCustomerField)
+_clean_text = _check.text
+_optional_text = _check.optional_text
+_key = _check.reference
+_calendar_day = _check.calendar_day
+_money = _check.money
 
 
 def _texts(field: str, values: object, *, required: bool = True, most: int = 20) -> list[str]:
@@ -397,12 +387,6 @@ def _texts(field: str, values: object, *, required: bool = True, most: int = 20)
     if len(cleaned) > most:
         raise InvalidCustomerField(f"at most {most} {field} are allowed", field=field)
     return cleaned
-
-
-def _calendar_day(field: str, value: object) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidCustomerField(f"{field} must be a calendar date, not {value!r}", field=field)
-    return value
 
 
 def _decimal(field: str, value: object) -> Decimal:
@@ -418,20 +402,6 @@ def _decimal(field: str, value: object) -> Decimal:
     if not number.is_finite():
         raise InvalidCustomerField(f"{field} must be a finite decimal", field=field)
     return number
-
-
-def _money(field: str, value: object, *, positive: bool) -> Money:
-    if not isinstance(value, Money):
-        raise InvalidCustomerField(f"{field} must be money with a currency", field=field)
-    if value.is_negative() or (positive and value.is_zero()):
-        bound = "more than zero" if positive else "zero or more"
-        raise InvalidCustomerField(f"{field} must be {bound}, not {value}", field=field)
-    return value
-
-
-def business_day(moment: datetime) -> date:
-    """The date of a business time in Asia/Shanghai."""
-    return moment.astimezone(SHANGHAI).date()
 
 
 def _tag_list(tags: object) -> Iterable[str]:

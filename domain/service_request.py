@@ -18,17 +18,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
-from domain.base import choose as base_choose
+from domain.base import DomainError, KehuAggregate, PersonalData, aware
 from domain.complaint import Channel
+from domain.guards import Guards
 from domain.sla import breach_key, breach_recorded
-
-E = TypeVar("E", bound=StrEnum)
 
 BREACH_TARGETS = ("response", "resolution")
 
@@ -132,20 +130,10 @@ class RequestTimeRefused(ServiceRequestError):
     kind = "invalid"
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidRequestField)
-
-
-def text(field: str, value: str | None, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidRequestField)
-
-
-def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
-    """Optional free text: ``None`` when absent or only white space."""
-    cleaned = clean_text(
-        field, value, max_length=max_length, error=InvalidRequestField, required=False
-    )
-    return cleaned or None
+_check = Guards(InvalidRequestField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
 
 
 class ServiceRequest(KehuAggregate):

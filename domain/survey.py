@@ -32,20 +32,17 @@ Rules this module holds, with the figures it uses:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
-from domain.base import choose as base_choose
-from domain.calendar import SHANGHAI
-
-E = TypeVar("E", bound=StrEnum)
+from domain.base import DomainError, KehuAggregate, PersonalData
+from domain.calendar import business_day as business_day
+from domain.guards import Guards
 
 SURVEY_NAMESPACE: Final = uuid5(NAMESPACE_URL, "https://kehu.example/survey")
 
@@ -58,8 +55,6 @@ CSAT_RANGE: Final = (1, 5)
 NPS_RANGE: Final = (0, 10)
 CES_RANGE: Final = (1, 7)
 DIMENSION_RANGE: Final = (1, 5)
-
-_KEY_RE: Final = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
 
 
 # -- vocabularies ---------------------------------------------------------------------
@@ -194,54 +189,14 @@ class ActionTransitionRefused(SurveyError):
 # -- input helpers --------------------------------------------------------------------
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidSurveyField)
-
-
-def text(field: str, value: object, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidSurveyField)
-
-
-def optional_text(field: str, value: object, *, max_length: int) -> str | None:
-    """Optional free text: blank means absent."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(field, value, max_length=max_length)
-
-
-def key(field: str, value: object) -> str:
-    """An identifier chosen by the caller: 1–64 letters, digits and ``. _ : / -``."""
-    if not isinstance(value, str) or not _KEY_RE.fullmatch(value.strip()):
-        raise InvalidSurveyField(
-            f"{field} must be 1–64 letters, digits or . _ : / -, not {value!r}", field=field
-        )
-    return value.strip()
-
-
-def score(field: str, value: object, low: int, high: int) -> int:
-    """A whole-number score from ``low`` to ``high`` (a bool or a float is refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSurveyField(
-            f"{field} must be a whole number from {low} to {high}, not {value!r}", field=field
-        )
-    return value
-
-
-def calendar_day(field: str, value: object) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidSurveyField(f"{field} must be a calendar date, not {value!r}", field=field)
-    return value
-
-
-def instant(field: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidSurveyField(f"{field} must be a date and time, not {value!r}", field=field)
-    return aware(field, value)
-
-
-def business_day(moment: datetime) -> date:
-    """The calendar day of a business time in Asia/Shanghai, the day deadlines count on."""
-    return moment.astimezone(SHANGHAI).date()
+_check = Guards(InvalidSurveyField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
+key = _check.key
+score = _check.whole
+calendar_day = _check.calendar_day
+instant = _check.instant
 
 
 def survey_id_for(kind: str, source_id: UUID) -> UUID:

@@ -31,20 +31,17 @@ Rules this module holds, with the figures it uses:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData, aware, clean_text
-from domain.base import choose as base_choose
-
-E = TypeVar("E", bound=StrEnum)
+from domain.base import DomainError, KehuAggregate, PersonalData
+from domain.guards import Guards
 
 MAX_SESSIONS: Final = 50
 MAX_SESSION_HOURS: Final = 24
@@ -55,7 +52,6 @@ RATE_PLACES: Final = Decimal("0.0001")
 MEAN_PLACES: Final = Decimal("0.01")
 ROUNDING: Final = ROUND_HALF_UP
 
-_KEY_RE: Final = re.compile(r"[A-Za-z0-9._:/-]{1,64}")
 _DIVISION: Final = Context(prec=60)
 
 
@@ -153,42 +149,13 @@ class NoParticipants(TrainingError):
 # -- input helpers --------------------------------------------------------------------
 
 
-def choose(enum: type[E], value: str, field: str) -> E:
-    return base_choose(enum, value, field, InvalidTrainingField)
-
-
-def text(field: str, value: object, *, max_length: int) -> str:
-    return clean_text(field, value, max_length=max_length, error=InvalidTrainingField)
-
-
-def optional_text(field: str, value: object, *, max_length: int) -> str | None:
-    """Optional free text: blank means absent."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return text(field, value, max_length=max_length)
-
-
-def key(field: str, value: object) -> str:
-    """A staff id: 1–64 letters, digits and ``. _ : / -``."""
-    if not isinstance(value, str) or not _KEY_RE.fullmatch(value.strip()):
-        raise InvalidTrainingField(
-            f"{field} must be 1–64 letters, digits or . _ : / -, not {value!r}", field=field
-        )
-    return value.strip()
-
-
-def whole(field: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidTrainingField(
-            f"{field} must be a whole number from {low} to {high}, not {value!r}", field=field
-        )
-    return value
-
-
-def instant(field: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidTrainingField(f"{field} must be a date and time, not {value!r}", field=field)
-    return aware(field, value)
+_check = Guards(InvalidTrainingField)
+choose = _check.choose
+text = _check.text
+optional_text = _check.optional_text
+key = _check.key
+whole = _check.whole
+instant = _check.instant
 
 
 def fraction(numerator: int, denominator: int) -> Decimal:
