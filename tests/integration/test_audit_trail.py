@@ -6,11 +6,9 @@ causal chain of a command, the scheduler's commands as the system actor, and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 import typer
@@ -18,11 +16,11 @@ from typer.testing import CliRunner
 
 from application.context import CommandContext, Principal, Role
 from application.settings import Settings
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
 from interfaces.cli.audit_trail import trail_command
 from projections.audit import AuditEntry, AuditFilter, AuditTrailProjection
+from tests.support import SH, Clock, as_, at
 
-SH = ZoneInfo("Asia/Shanghai")
 CLERK = Principal(id="user:info", role=Role.INFORMATION, name="信息管理科")
 HANDLER = Principal(id="user:li", role=Role.COMPLAINTS, name="李娜")
 DESK = Principal(id="user:zhao", role=Role.SERVICE, name="赵磊")
@@ -30,35 +28,9 @@ MANAGER = Principal(id="user:chen", role=Role.MANAGER, name="陈经理")
 OPERATOR = Principal(id="user:admin", role=Role.ADMIN, name="管理员")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=SH)
-
-
-def as_(principal: Principal, **kwargs: object) -> CommandContext:
-    return CommandContext.for_principal(principal, **kwargs)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(at(2025, 9, 30, 17, 0))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 @dataclass(frozen=True)

@@ -3,49 +3,24 @@ policy acting once per deadline, and the statistics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from application.context import CommandContext, Principal, Role
-from application.settings import Settings
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
 from projections.complaints import ComplaintFilter
+from tests.support import SH, Clock, at
 
-SH = ZoneInfo("Asia/Shanghai")
 HANDLER = Principal(id="user:li", role=Role.COMPLAINTS, name="李娜")
 CLERK = Principal(id="user:info", role=Role.INFORMATION)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2025, 9, 30, 17, 0, tzinfo=SH))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
 
 
 def lodge(kehu: System, severity: str = "high", **kwargs: object) -> str:

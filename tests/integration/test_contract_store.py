@@ -11,42 +11,23 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.context import CommandContext, Principal, Role
+from application.context import Principal, Role
 from application.errors import AlreadyExists, Forbidden, NotFound
-from application.settings import Settings
 from domain.base import DomainError
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
+from tests.support import Clock, as_, at
 
-SH = ZoneInfo("Asia/Shanghai")
 CLERK = Principal(id="user:info", role=Role.INFORMATION)
 SALES = Principal(id="user:li", role=Role.RELATIONSHIP, name="李娜")
 LEGAL = Principal(id="user:fa", role=Role.LEGAL, name="法务赵")
 MARKETING = Principal(id="user:ma", role=Role.MARKETING)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
-
-
-def as_(principal: Principal, **kwargs: Any) -> CommandContext:
-    return CommandContext.for_principal(principal, **kwargs)
 
 
 TERMS: dict[str, Any] = {
@@ -70,16 +51,6 @@ TERMS: dict[str, Any] = {
 @pytest.fixture
 def clock() -> Clock:
     return Clock(at(2025, 12, 1, 9, 0))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 def customer(kehu: System) -> UUID:

@@ -4,24 +4,21 @@ overdue policy, and bad input refused without a trace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.context import CommandContext, Principal, Role
+from application.context import Principal, Role
 from application.credit import OrderBlockedError
 from application.errors import Forbidden
-from application.settings import Settings
 from domain.base import DomainError
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
 from projections.credit import DecisionFilter, RiskFilter
+from tests.support import Clock, as_, at
 
-SH = ZoneInfo("Asia/Shanghai")
 CLERK = Principal(id="user:info", role=Role.INFORMATION)
 ANALYST = Principal(id="user:wang", role=Role.CREDIT, name="王芳")
 OTHER_ANALYST = Principal(id="user:zhou", role=Role.CREDIT, name="周杰")
@@ -43,35 +40,9 @@ INPUTS: dict[str, Any] = {
 }
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
-
-
-def as_(principal: Principal, **kwargs: Any) -> CommandContext:
-    return CommandContext.for_principal(principal, **kwargs)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(at(2026, 3, 2, 10, 0))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 def open_profile(kehu: System, limit: str = "500000.00", prepayment: str = "0.2") -> UUID:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from application.context import CommandContext, Principal, Role
 from application.demo import seed
-from application.settings import Settings
 from domain.campaign import Campaign
 from domain.complaint import Complaint
 from domain.contract import Contract
@@ -28,7 +26,7 @@ from domain.credit import CreditProfile
 from domain.customer import Customer
 from domain.sla import ClockEvent, evaluate
 from domain.survey import Survey
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
 from projections.campaigns import CampaignFilter
 from projections.customers import CustomerFilter
 from projections.dashboard import (
@@ -40,8 +38,8 @@ from projections.dashboard import (
     Target,
     targets_from_dict,
 )
+from tests.support import SH, Clock, at
 
-SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 28, 10, 0, tzinfo=SH)
 SATISFACTION = Principal(id="user:satisfaction", role=Role.SATISFACTION, name="满意度专员")
 MARKETING = Principal(id="user:marketing", role=Role.MARKETING, name="营销专员")
@@ -50,20 +48,8 @@ CLERK = Principal(id="user:info", role=Role.INFORMATION)
 ACTIVE = {"active", "at_risk", "won_back"}
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def ctx(principal: Principal) -> CommandContext:
     return CommandContext.for_principal(principal)
-
-
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=SH)
 
 
 def day_start(day: date) -> datetime:
@@ -85,16 +71,6 @@ def average(values: list[int] | list[Decimal], places: str = "0.01") -> Decimal 
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 # -- demo data: the seed, then surveys and campaigns through the services ----------------

@@ -7,22 +7,19 @@ system actor. Refusals change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.context import CommandContext, Principal, Role
+from application.context import Principal, Role
 from application.errors import Forbidden
-from application.settings import Settings
 from domain.base import DomainError
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
+from tests.support import Clock, as_, at
 
-SH = ZoneInfo("Asia/Shanghai")
 CLERK = Principal(id="user:info", role=Role.INFORMATION)
 SALES = Principal(id="user:li", role=Role.RELATIONSHIP, name="李娜")
 MANAGER = Principal(id="user:chen", role=Role.MANAGER, name="陈经理")
@@ -30,35 +27,9 @@ MARKETING = Principal(id="user:ma", role=Role.MARKETING)
 COMPLAINTS = Principal(id="user:ts", role=Role.COMPLAINTS)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
-
-
-def as_(principal: Principal, **kwargs: Any) -> CommandContext:
-    return CommandContext.for_principal(principal, **kwargs)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(at(2025, 9, 26, 10, 0))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 def gold_customer(kehu: System) -> UUID:

@@ -6,26 +6,24 @@ Bad input is refused with a stable code and records nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from application.context import SYSTEM, CommandContext, Principal, Role
+from application.context import SYSTEM, Principal, Role
 from application.errors import ApplicationError, Forbidden
-from application.settings import Settings
 from domain.base import DomainError
 from domain.campaign import Campaign
 from domain.survey import survey_id_for
 from domain.training import Training
 from domain.values import Money
-from interfaces.bootstrap import System, build, init_storage
+from interfaces.bootstrap import System
+from tests.support import Clock, as_, at
 
-SH = ZoneInfo("Asia/Shanghai")
 CLERK = Principal(id="user:info", role=Role.INFORMATION)
 COMPLAINTS = Principal(id="user:ts", role=Role.COMPLAINTS, name="投诉管理科")
 SERVICE = Principal(id="user:fw", role=Role.SERVICE, name="服务管理科")
@@ -35,35 +33,9 @@ MANAGER = Principal(id="user:jl", role=Role.MANAGER, name="经理")
 INTEGRATOR = Principal(id="machine:survey-tool", role=Role.INTEGRATOR)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SH)  # type: ignore[misc]
-
-
-def as_(principal: Principal, **kwargs: Any) -> CommandContext:
-    return CommandContext.for_principal(principal, **kwargs)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(at(2025, 9, 1, 9, 0))
-
-
-@pytest.fixture
-def kehu(settings: Settings, clock: Clock) -> Iterator[System]:
-    init_storage(settings)
-    system = build(settings, clock=clock)
-    try:
-        yield system
-    finally:
-        system.close()
 
 
 def customer(kehu: System, name: str = "张伟", segment: str | None = "enterprise") -> UUID:
