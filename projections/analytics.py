@@ -31,7 +31,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.service_request import ServiceRequest
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_date, opt_datetime
 
 #: The currency the customer's ``purchase_total`` sums (purchases in other currencies are
 #: kept in the fact table but not added to it).
@@ -40,14 +40,6 @@ TOTAL_CURRENCY = "CNY"
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -320,11 +312,11 @@ class AnalyticsQueries:
         ]
 
     def customers(self, customer_id: str | None = None) -> list[CustomerFacts]:
-        condition = " WHERE customer_id = ?" if customer_id is not None else ""
+        condition = Where().equal("customer_id", customer_id)
         with self.views.transaction(commit=False) as cursor:
             rows = cursor.execute(
-                f"SELECT * FROM {self.t('analytics_customer')}{condition} ORDER BY customer_id",
-                [customer_id] if customer_id is not None else [],
+                f"SELECT * FROM {self.t('analytics_customer')}{condition.sql} ORDER BY customer_id",
+                condition.params,
             ).fetchall()
         return [
             CustomerFacts(
@@ -333,15 +325,15 @@ class AnalyticsQueries:
                 segment=r["segment"],
                 status=r["status"],
                 registered_on=date.fromisoformat(r["registered_on"]),
-                first_purchase_on=_day(r["first_purchase_on"]),
-                last_purchase_on=_day(r["last_purchase_on"]),
+                first_purchase_on=opt_date(r["first_purchase_on"]),
+                last_purchase_on=opt_date(r["last_purchase_on"]),
                 purchase_count=int(r["purchase_count"]),
                 purchase_total=Decimal(r["purchase_total"]),
                 complaint_count=int(r["complaint_count"]),
                 latest_rating=r["latest_rating"],
-                latest_rating_at=_moment(r["latest_rating_at"]),
+                latest_rating_at=opt_datetime(r["latest_rating_at"]),
                 churned=bool(r["churned"]),
-                churned_at=_moment(r["churned_at"]),
+                churned_at=opt_datetime(r["churned_at"]),
                 churn_cause=r["churn_cause"],
             )
             for r in rows
@@ -371,12 +363,12 @@ class AnalyticsQueries:
         ]
 
     def touchpoints(self, customer_id: str | None = None) -> list[Touchpoint]:
-        condition = " WHERE customer_id = ?" if customer_id is not None else ""
+        condition = Where().equal("customer_id", customer_id)
         with self.views.transaction(commit=False) as cursor:
             rows = cursor.execute(
-                f"SELECT * FROM {self.t('analytics_touchpoint')}{condition}"
+                f"SELECT * FROM {self.t('analytics_touchpoint')}{condition.sql}"
                 " ORDER BY customer_id, received_at, subject_id",
-                [customer_id] if customer_id is not None else [],
+                condition.params,
             ).fetchall()
         return [
             Touchpoint(
@@ -385,7 +377,7 @@ class AnalyticsQueries:
                 customer_id=r["customer_id"],
                 received_at=datetime.fromisoformat(r["received_at"]),
                 rating=r["rating"],
-                rated_at=_moment(r["rated_at"]),
+                rated_at=opt_datetime(r["rated_at"]),
             )
             for r in rows
         ]
@@ -425,13 +417,12 @@ class AnalyticsQueries:
 
     def models(self, name: str | None = None, *, limit: int = 1000) -> list[StoredModel]:
         """Trained models, newest first."""
-        condition = " WHERE name = ?" if name is not None else ""
-        params: list[Any] = [name] if name is not None else []
+        condition = Where().equal("name", name)
         with self.views.transaction(commit=False) as cursor:
             rows = cursor.execute(
-                f"SELECT * FROM {self.t('analytics_model')}{condition}"
+                f"SELECT * FROM {self.t('analytics_model')}{condition.sql}"
                 " ORDER BY trained_at DESC, name, version DESC LIMIT ?",
-                [*params, limit],
+                [*condition.params, limit],
             ).fetchall()
         return [
             StoredModel(

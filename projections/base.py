@@ -10,6 +10,9 @@ tracking record in one transaction, exactly once.
 - :class:`ProjectionWorker` follows the log by polling the recorder's
   ``select_notifications`` after the last tracked position (the SQLite recorder has no
   subscription), a few hundred events per transaction.
+- :class:`Where` builds a query's WHERE clause from its optional filters; :func:`utc`,
+  :func:`opt_datetime`, :func:`opt_date` and :func:`opt_decimal` write and read values as
+  the views store them.
 
 Events a view does not handle still advance its tracking record, so a read-your-writes
 wait never hangs on them.
@@ -24,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from eventsourcing.persistence import (
@@ -123,6 +128,95 @@ class Cursor:
 
     def fetchall(self) -> list[Any]:
         return list(self.raw.fetchall())
+
+
+# -- values as the views store them, and WHERE clauses over them ------------------------
+
+
+def utc(moment: datetime) -> str:
+    """A business time as stored: UTC ISO-8601 text with microseconds, so that text order
+    is time order on both stores."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def opt_datetime(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def opt_date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def opt_decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """``(?, ?, …)``, one placeholder per value (for ``IN``)."""
+    return f"({', '.join('?' for _ in values)})"
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Where:
+    """The conditions of a query (joined with AND) and their parameters, in order.
+
+    Each method adds its condition only when its filter is given: not ``None`` (nor an
+    empty list for :meth:`within`, nor an empty fragment for :meth:`contains`, which
+    every text contains). A filter whose blank string means "any" passes ``value or
+    None``. Values are compared as stored: times as :func:`utc` text, dates as ISO dates.
+    """
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    @property
+    def sql(self) -> str:
+        """``" WHERE …"`` to follow a table name, or ``""`` without conditions."""
+        return f" WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def raw(self, clause: str, *params: Any) -> Where:
+        self.clauses.append(clause)
+        self.params.extend(params)
+        return self
+
+    def equal(self, column: str, value: Any) -> Where:
+        return self if value is None else self.raw(f"{column} = ?", _stored(value))
+
+    def within(self, column: str, values: Sequence[Any] | None) -> Where:
+        if not values:
+            return self
+        return self.raw(f"{column} IN {placeholders(values)}", *map(_stored, values))
+
+    def at_least(self, column: str, value: Any) -> Where:
+        return self if value is None else self.raw(f"{column} >= ?", _stored(value))
+
+    def after(self, column: str, value: Any) -> Where:
+        return self if value is None else self.raw(f"{column} > ?", _stored(value))
+
+    def at_most(self, column: str, value: Any) -> Where:
+        return self if value is None else self.raw(f"{column} <= ?", _stored(value))
+
+    def before(self, column: str, value: Any) -> Where:
+        return self if value is None else self.raw(f"{column} < ?", _stored(value))
+
+    def contains(self, columns: str | Sequence[str], text: str | None) -> Where:
+        """Any of ``columns`` contains ``text``, ignoring case (``%`` and ``_`` in it
+        match only themselves)."""
+        if not text:
+            return self
+        names = [columns] if isinstance(columns, str) else list(columns)
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        tests = [f"LOWER({name}) LIKE ? ESCAPE '\\'" for name in names]
+        clause = tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})"
+        return self.raw(clause, *[f"%{escaped.lower()}%"] * len(tests))
 
 
 _CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS\s+(?:\S+\.)?\"?(\w+)\"?", re.IGNORECASE)

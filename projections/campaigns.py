@@ -20,15 +20,11 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain.campaign import Campaign
 from domain.values import Money
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_datetime, opt_decimal
 
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -111,7 +107,7 @@ class CampaignRow:
             starts_on=date.fromisoformat(row["starts_on"]),
             ends_on=date.fromisoformat(row["ends_on"]),
             planned_at=datetime.fromisoformat(row["planned_at"]),
-            launched_at=_moment(row["launched_at"]),
+            launched_at=opt_datetime(row["launched_at"]),
             targeted=row["targeted"],
             participants=row["participants"],
             conversions=row["conversions"],
@@ -119,7 +115,7 @@ class CampaignRow:
             acquired=row["acquired"],
             revenue=Decimal(row["revenue"]),
             cost=Decimal(row["cost"]),
-            closed_at=_moment(row["closed_at"]),
+            closed_at=opt_datetime(row["closed_at"]),
             evaluation=(
                 CampaignEvaluationRow(
                     participants=evaluation["participants"],
@@ -133,7 +129,7 @@ class CampaignRow:
                     budget=evaluation["budget"],
                     acquired=evaluation["acquired"],
                     cost_per_acquisition=evaluation["cost_per_acquisition"],
-                    roi=Decimal(evaluation["roi"]) if evaluation["roi"] is not None else None,
+                    roi=opt_decimal(evaluation["roi"]),
                     at=datetime.fromisoformat(evaluation["at"]),
                 )
                 if evaluation
@@ -425,47 +421,47 @@ class CampaignQueries:
         limit: int = 20,
     ) -> tuple[list[CampaignRow], int]:
         """Campaigns matching every filter, the latest starting first (or the earliest)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, values in (("status", where.status), ("kind", where.kind)):
-            if values:
-                clauses.append(f"{column} IN {_in(values)}")
-                params.extend(values)
+        condition = Where().within("status", where.status).within("kind", where.kind)
         if where.segment:
-            clauses.append(
-                f"id IN (SELECT campaign_id FROM {self.t('campaign_segment')} WHERE segment = ?)"
-            )
-            params.append(where.segment)
-        if where.active_from is not None:
-            clauses.append("ends_on >= ?")
-            params.append(where.active_from.isoformat())
-        if where.active_to is not None:
-            clauses.append("starts_on <= ?")
-            params.append(where.active_to.isoformat())
-        if where.name_contains:
-            escaped = (
-                where.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
-            clauses.append("LOWER(name) LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped.lower()}%")
+            condition.raw(self._in_segment("id"), where.segment)
+        condition.at_least("ends_on", where.active_from).at_most("starts_on", where.active_to)
+        condition.contains("name", where.name_contains)
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             self.t("campaign_view"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"starts_on {direction}, planned_at {direction}, id ASC",
             offset=offset,
             limit=limit,
         )
         return [CampaignRow.from_row(r) for r in rows], total
 
-    def _segment_clause(self, segment: str | None, column: str = "campaign_id") -> str:
-        if segment is None:
-            return ""
+    def _in_segment(self, column: str) -> str:
+        """SQL: the campaign that ``column`` names targets the segment (one parameter)."""
         return (
-            f" AND {column} IN (SELECT campaign_id FROM {self.t('campaign_segment')}"
-            " WHERE segment = ?)"
+            f"{column} IN (SELECT campaign_id FROM {self.t('campaign_segment')} WHERE segment = ?)"
         )
+
+    def _recorded(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        campaign_id: str | None,
+        segment: str | None,
+        alias: str = "",
+    ) -> Where:
+        """Rows recorded in ``[start, end)``, of the campaign and of campaigns targeting
+        the segment where given (``alias``: the table's, with its dot)."""
+        condition = (
+            Where()
+            .at_least(f"{alias}at", start)
+            .before(f"{alias}at", end)
+            .equal(f"{alias}campaign_id", campaign_id)
+        )
+        if segment is not None:
+            condition.raw(self._in_segment(f"{alias}campaign_id"), segment)
+        return condition
 
     def participations(
         self,
@@ -479,20 +475,13 @@ class CampaignQueries:
         converted in the same campaign (at any time). ``segment``: only campaigns whose
         criteria name it."""
         p, c = self.t("campaign_participation"), self.t("campaign_conversion")
-        clauses = "p.at >= ? AND p.at < ?"
-        params: list[Any] = [_utc(start), _utc(end)]
-        if campaign_id is not None:
-            clauses += " AND p.campaign_id = ?"
-            params.append(campaign_id)
-        if segment is not None:
-            clauses += self._segment_clause(segment, "p.campaign_id")
-            params.append(segment)
+        condition = self._recorded(start, end, campaign_id, segment, "p.")
         rows = self._all(
             "SELECT p.campaign_id, p.customer_id, p.channel, p.at,"
             f" EXISTS (SELECT 1 FROM {c} c WHERE c.campaign_id = p.campaign_id"
             " AND c.customer_id = p.customer_id) AS converted"
-            f" FROM {p} p WHERE {clauses} ORDER BY p.at, p.campaign_id, p.customer_id",
-            params,
+            f" FROM {p} p{condition.sql} ORDER BY p.at, p.campaign_id, p.customer_id",
+            condition.params,
         )
         return [
             ParticipationRow(
@@ -514,24 +503,11 @@ class CampaignQueries:
         segment: str | None = None,
     ) -> list[ConversionRow]:
         """Conversions recorded in ``[start, end)`` (all without bounds)."""
-        clauses: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        if start is not None:
-            clauses.append("at >= ?")
-            params.append(_utc(start))
-        if end is not None:
-            clauses.append("at < ?")
-            params.append(_utc(end))
-        if campaign_id is not None:
-            clauses.append("campaign_id = ?")
-            params.append(campaign_id)
-        condition = " AND ".join(clauses) + self._segment_clause(segment)
-        if segment is not None:
-            params.append(segment)
+        condition = self._recorded(start, end, campaign_id, segment)
         rows = self._all(
-            f"SELECT * FROM {self.t('campaign_conversion')} WHERE {condition}"
+            f"SELECT * FROM {self.t('campaign_conversion')}{condition.sql}"
             " ORDER BY at, campaign_id, order_ref",
-            params,
+            condition.params,
         )
         return [
             ConversionRow(
@@ -555,24 +531,11 @@ class CampaignQueries:
         segment: str | None = None,
     ) -> list[CostRow]:
         """Costs recorded in ``[start, end)`` (all without bounds)."""
-        clauses: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        if start is not None:
-            clauses.append("at >= ?")
-            params.append(_utc(start))
-        if end is not None:
-            clauses.append("at < ?")
-            params.append(_utc(end))
-        if campaign_id is not None:
-            clauses.append("campaign_id = ?")
-            params.append(campaign_id)
-        condition = " AND ".join(clauses) + self._segment_clause(segment)
-        if segment is not None:
-            params.append(segment)
+        condition = self._recorded(start, end, campaign_id, segment)
         rows = self._all(
-            f"SELECT * FROM {self.t('campaign_cost')} WHERE {condition}"
+            f"SELECT * FROM {self.t('campaign_cost')}{condition.sql}"
             " ORDER BY at, campaign_id, version",
-            params,
+            condition.params,
         )
         return [
             CostRow(

@@ -21,7 +21,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain.calendar import SHANGHAI, BusinessCalendar
 from domain.complaint import Complaint
 from domain.sla import SlaPolicy, SlaStatus
-from projections.base import Cursor, ViewStore
+from projections.base import Cursor, ViewStore, Where, placeholders
 from projections.clocked import (
     ClockedProjection,
     clock_of,
@@ -361,50 +361,37 @@ class ComplaintQueries:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[ComplaintRow], int]:
-        clauses, params = self._where(where, as_of)
+        condition = self._where(where, as_of)
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             self.view,
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"received_at {direction}, id ASC",
             offset=offset,
             limit=limit,
         )
         return [self._row(r, as_of) for r in rows], total
 
-    def _where(self, where: ComplaintFilter, as_of: datetime) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, values in (
-            ("status", where.status),
-            ("category", where.category),
-            ("severity", where.severity),
-            ("channel", where.channel),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params.extend(values)
-        if where.handler_id:
-            clauses.append("handler_id = ?")
-            params.append(where.handler_id)
-        if where.customer_id:
-            clauses.append("customer_id = ?")
-            params.append(where.customer_id)
-        if where.received_from:
-            clauses.append("received_at >= ?")
-            params.append(utc(where.received_from))
-        if where.received_to:
-            clauses.append("received_at < ?")
-            params.append(utc(where.received_to))
+    def _where(self, where: ComplaintFilter, as_of: datetime) -> Where:
+        condition = (
+            Where()
+            .within("status", where.status)
+            .within("category", where.category)
+            .within("severity", where.severity)
+            .within("channel", where.channel)
+            .equal("handler_id", where.handler_id or None)
+            .equal("customer_id", where.customer_id or None)
+            .at_least("received_at", where.received_from)
+            .before("received_at", where.received_to)
+        )
         if where.breached is not None:
             # Deadlines stored with a running clock are exact; a paused clock cannot
             # breach while it stands still, so only recorded breaches count for it.
             now = utc(as_of)
             late = late_clause(OPEN_STATUSES)
-            clauses.append(late if where.breached else f"NOT {late}")
-            params.extend([now, now, *OPEN_STATUSES])
-        return clauses, params
+            condition.raw(late if where.breached else f"NOT {late}", now, now, *OPEN_STATUSES)
+        return condition
 
     def open_running(self, as_of: datetime, limit: int = 500) -> list[ComplaintRow]:
         """Open complaints whose clock runs, earliest deadline first (for the scheduler)."""
@@ -438,7 +425,7 @@ class ComplaintQueries:
         with self.views.transaction(commit=False) as cursor:
             active = cursor.execute(
                 f"SELECT COUNT(*) AS n FROM {self.customers}"
-                f" WHERE status IN ({', '.join('?' for _ in ACTIVE_CUSTOMER_STATUSES)})",
+                f" WHERE status IN {placeholders(ACTIVE_CUSTOMER_STATUSES)}",
                 list(ACTIVE_CUSTOMER_STATUSES),
             ).fetchone()["n"]
         rate = (

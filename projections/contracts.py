@@ -44,7 +44,15 @@ from domain.contract import (
     business_day,
 )
 from domain.values import Money
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import (
+    Cursor,
+    KehuProjection,
+    ViewStore,
+    Where,
+    opt_date,
+    opt_datetime,
+    placeholders,
+)
 
 OrderField = Literal["number", "drafted_at", "start_date", "end_date", "amount", "status"]
 
@@ -140,23 +148,6 @@ def terms_of(data: Mapping[str, Any]) -> Terms:
             "penalty_rate": Decimal(data["penalty_rate"]),
         }
     )
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _in(values: Sequence[str]) -> str:
-    return f"({', '.join('?' for _ in values)})"
-
-
-def _like(fragment: str) -> str:
-    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -298,7 +289,7 @@ class ContractRow:
                 customer_id=row[f"party_{role}_customer_id"],
                 name=row[f"party_{role}_name"],
                 customer_name=row[f"party_{role}_customer_name"],
-                signed_at=_moment(signature.get("signed_at")),
+                signed_at=opt_datetime(signature.get("signed_at")),
                 signature_method=signature.get("method"),
             )
 
@@ -308,7 +299,7 @@ class ContractRow:
                 name=row["intermediary_name"],
                 liability_cap=Decimal(row["intermediary_cap"]),
                 fee=Decimal(row["intermediary_fee"]),
-                signed_at=_moment(intermediary_signature.get("signed_at")),
+                signed_at=opt_datetime(intermediary_signature.get("signed_at")),
                 signature_method=intermediary_signature.get("method"),
             )
             if row["intermediary_name"] is not None
@@ -320,9 +311,9 @@ class ContractRow:
                 name=exit_data["name"],
                 liability_cap=Decimal(exit_data["liability_cap"]["amount"]),
                 fee=Decimal(exit_data["fee"]["amount"]),
-                signed_at=_moment(intermediary_signature.get("signed_at")),
+                signed_at=opt_datetime(intermediary_signature.get("signed_at")),
                 signature_method=intermediary_signature.get("method"),
-                removed_at=_moment(exit_data["at"]),
+                removed_at=opt_datetime(exit_data["at"]),
                 removal_reason=exit_data["reason"],
             )
             if exit_data
@@ -333,7 +324,7 @@ class ContractRow:
                 kind=row["end_kind"],
                 reason=row["end_reason"],
                 by_party=row["ended_by_party"],
-                notice_given_on=_day(row["notice_given_on"]),
+                notice_given_on=opt_date(row["notice_given_on"]),
                 note=row["end_note"],
                 ended_on=date.fromisoformat(row["ended_on"]),
                 at=datetime.fromisoformat(row["ended_at"]),
@@ -360,11 +351,11 @@ class ContractRow:
         hand_over = (
             HandOverRow(
                 due_on=date.fromisoformat(row["hand_over_due_on"]),
-                handed_over_at=_moment(row["handed_over_at"]),
+                handed_over_at=opt_datetime(row["handed_over_at"]),
                 package_name=row["hand_over_package"],
                 sha256=row["hand_over_sha256"],
                 late=bool(row["hand_over_late"]) if row["hand_over_late"] is not None else None,
-                overdue_recorded_on=_day(row["hand_over_overdue_on"]),
+                overdue_recorded_on=opt_date(row["hand_over_overdue_on"]),
             )
             if row["hand_over_due_on"]
             else None
@@ -395,13 +386,13 @@ class ContractRow:
             terms_version=row["terms_version"],
             terms=terms,
             drafted_at=datetime.fromisoformat(row["drafted_at"]),
-            submitted_at=_moment(row["submitted_at"]),
-            approved_at=_moment(row["approved_at"]),
+            submitted_at=opt_datetime(row["submitted_at"]),
+            approved_at=opt_datetime(row["approved_at"]),
             reviews=json.loads(row["reviews"]),
             attachments=json.loads(row["attachments"]),
             signatures=signatures,
-            signed_at=_moment(row["signed_at"]),
-            activated_at=_moment(row["activated_at"]),
+            signed_at=opt_datetime(row["signed_at"]),
+            activated_at=opt_datetime(row["activated_at"]),
             pending_amendment=row["pending_amendment"],
             paid_total=Decimal(row["paid_total"]),
             penalties={k: Decimal(v) for k, v in json.loads(row["penalties"]).items()},
@@ -412,8 +403,8 @@ class ContractRow:
                 status=row["delivery_status"],
                 description=terms["delivery"]["description"],
                 due_date=date.fromisoformat(terms["delivery"]["due_date"]),
-                rectification_due_on=_day(row["rectification_due_on"]),
-                accepted_at=_moment(row["delivery_accepted_at"]),
+                rectification_due_on=opt_date(row["rectification_due_on"]),
+                accepted_at=opt_datetime(row["delivery_accepted_at"]),
                 after_rectification_deadline=(
                     bool(row["delivery_after_deadline"])
                     if row["delivery_after_deadline"] is not None
@@ -1270,8 +1261,8 @@ class ContractQueries:
                 reason=r["reason"],
                 signatures=json.loads(r["signatures"]),
                 proposed_at=datetime.fromisoformat(r["proposed_at"]),
-                concluded_at=_moment(r["concluded_at"]),
-                withdrawn_at=_moment(r["withdrawn_at"]),
+                concluded_at=opt_datetime(r["concluded_at"]),
+                withdrawn_at=opt_datetime(r["withdrawn_at"]),
                 withdrawal_reason=r["withdrawal_reason"],
             )
             for r in rows
@@ -1289,7 +1280,7 @@ class ContractQueries:
                 due_date=date.fromisoformat(r["due_date"]),
                 amount=Decimal(r["amount"]),
                 paid=Decimal(r["paid"]),
-                overdue_recorded_on=_day(r["overdue_recorded_on"]),
+                overdue_recorded_on=opt_date(r["overdue_recorded_on"]),
             )
             for r in rows
         ]
@@ -1324,54 +1315,56 @@ class ContractQueries:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[ContractRow], int]:
-        clauses, params = self._where(where)
+        condition = self._where(where)
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             f"{self.t('contract_view')} c",
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"{_ORDER_COLUMNS[order_by]} {direction} NULLS LAST, c.number ASC",
             offset=offset,
             limit=limit,
         )
         return [ContractRow.from_row(r) for r in rows], total
 
-    def _where(self, where: ContractFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.statuses:
-            clauses.append(f"c.status IN {_in(where.statuses)}")
-            params.extend(where.statuses)
+    def _where(self, where: ContractFilter) -> Where:
+        condition = Where().within("c.status", where.statuses)
         if where.customer_id:
-            clauses.append("(c.party_a_customer_id = ? OR c.party_b_customer_id = ?)")
-            params.extend([where.customer_id, where.customer_id])
-        if where.party_name:
-            clauses.append(
-                "(LOWER(c.party_a_name) LIKE ? ESCAPE '\\' OR LOWER(c.party_b_name) LIKE ?"
-                " ESCAPE '\\' OR LOWER(c.intermediary_name) LIKE ? ESCAPE '\\')"
+            condition.raw(
+                "(c.party_a_customer_id = ? OR c.party_b_customer_id = ?)",
+                where.customer_id,
+                where.customer_id,
             )
-            params.extend([_like(where.party_name)] * 3)
+        condition.contains(
+            ("c.party_a_name", "c.party_b_name", "c.intermediary_name"), where.party_name
+        )
         if where.expiring_within_days is not None:
             if where.expiring_within_days < 0:
                 raise ValueError("expiring_within_days must be zero or more")
             until = self._today(where) + timedelta(days=where.expiring_within_days)
-            clauses.append(f"c.status IN {_in(_PERFORMING)} AND c.end_date <= ?")
-            params.extend([*_PERFORMING, until.isoformat()])
+            condition.raw(
+                f"c.status IN {placeholders(_PERFORMING)} AND c.end_date <= ?",
+                *_PERFORMING,
+                until.isoformat(),
+            )
         if where.overdue_payments is not None:
             overdue = (
-                f"(c.status IN {_in(_OPEN_ACCOUNTS)} AND EXISTS (SELECT 1 FROM"
+                f"(c.status IN {placeholders(_OPEN_ACCOUNTS)} AND EXISTS (SELECT 1 FROM"
                 f" {self.t('contract_instalment')} i WHERE i.contract_id = c.id"
                 " AND i.fully_paid = 0 AND i.due_date < ?))"
             )
-            clauses.append(overdue if where.overdue_payments else f"NOT {overdue}")
-            params.extend([*_OPEN_ACCOUNTS, self._today(where).isoformat()])
+            condition.raw(
+                overdue if where.overdue_payments else f"NOT {overdue}",
+                *_OPEN_ACCOUNTS,
+                self._today(where).isoformat(),
+            )
         if where.intermediary is not None:
-            clauses.append(
+            condition.raw(
                 "c.intermediary_name IS NOT NULL"
                 if where.intermediary
                 else "c.intermediary_name IS NULL"
             )
-        return clauses, params
+        return condition
 
     @staticmethod
     def _today(where: ContractFilter) -> date:
@@ -1405,32 +1398,28 @@ class ContractQueries:
         """Instalments with something unpaid (by the payments recorded) of contracts whose
         accounts are open (signed to ended, not settled), due from ``start`` to ``end``
         inclusive; with ``overdue_on``, only those due before that day. Earliest first."""
-        clauses = [f"c.status IN {_in(_OPEN_ACCOUNTS)}", "i.fully_paid = 0"]
-        params: list[Any] = [*_OPEN_ACCOUNTS]
-        if start is not None:
-            clauses.append("i.due_date >= ?")
-            params.append(start.isoformat())
-        if end is not None:
-            clauses.append("i.due_date <= ?")
-            params.append(end.isoformat())
-        if overdue_on is not None:
-            clauses.append("i.due_date < ?")
-            params.append(overdue_on.isoformat())
+        condition = (
+            Where()
+            .within("c.status", _OPEN_ACCOUNTS)
+            .raw("i.fully_paid = 0")
+            .at_least("i.due_date", start)
+            .at_most("i.due_date", end)
+            .before("i.due_date", overdue_on)
+        )
         source = (
             f"{self.t('contract_instalment')} i JOIN {self.t('contract_view')} c"
             " ON c.id = i.contract_id"
         )
-        condition = " AND ".join(clauses)
         with self.views.transaction(commit=False) as cursor:
             total = cursor.execute(
-                f"SELECT COUNT(*) AS n FROM {source} WHERE {condition}", params
+                f"SELECT COUNT(*) AS n FROM {source}{condition.sql}", condition.params
             ).fetchone()["n"]
             rows = cursor.execute(
                 "SELECT i.contract_id, c.number AS contract_number, c.title, c.status, c.payer,"
                 " c.currency, i.number AS instalment, i.due_date, i.amount, i.paid,"
-                f" i.overdue_recorded_on FROM {source} WHERE {condition}"
+                f" i.overdue_recorded_on FROM {source}{condition.sql}"
                 " ORDER BY i.due_date, c.number, i.number LIMIT ? OFFSET ?",
-                [*params, limit, offset],
+                [*condition.params, limit, offset],
             ).fetchall()
         return [
             InstalmentDue(
@@ -1444,7 +1433,7 @@ class ContractQueries:
                 due_date=date.fromisoformat(r["due_date"]),
                 amount=Decimal(r["amount"]),
                 paid=Decimal(r["paid"]),
-                overdue_recorded_on=_day(r["overdue_recorded_on"]),
+                overdue_recorded_on=opt_date(r["overdue_recorded_on"]),
             )
             for r in rows
         ], int(total)
@@ -1459,24 +1448,17 @@ class ContractQueries:
         self, where: BreachFilter, *, offset: int = 0, limit: int = 50
     ) -> tuple[list[BreachRow], int]:
         """Breaches with their penalties, latest first."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.contract_id:
-            clauses.append("contract_id = ?")
-            params.append(where.contract_id)
-        if where.party:
-            clauses.append("party = ?")
-            params.append(where.party)
-        if where.since:
-            clauses.append("at >= ?")
-            params.append(_utc(where.since))
-        if where.until:
-            clauses.append("at < ?")
-            params.append(_utc(where.until))
+        condition = (
+            Where()
+            .equal("contract_id", where.contract_id or None)
+            .equal("party", where.party or None)
+            .at_least("at", where.since)
+            .before("at", where.until)
+        )
         rows, total = self.views.page(
             self.t("contract_breach"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             "at DESC, contract_number, number DESC",
             offset=offset,
             limit=limit,
@@ -1521,9 +1503,9 @@ class ContractQueries:
         rows = self._all(
             f"SELECT c.id FROM {self.t('contract_view')} c WHERE"
             " (c.status = ? AND c.start_date <= ?)"
-            f" OR (c.status IN {_in(_PERFORMING)} AND c.end_date <= ?)"
-            f" OR (c.status IN {_in(_OPEN_ACCOUNTS)} AND {unpaid_today})"
-            f" OR (c.status IN {_in(_AFTER_END)} AND c.handed_over_at IS NULL"
+            f" OR (c.status IN {placeholders(_PERFORMING)} AND c.end_date <= ?)"
+            f" OR (c.status IN {placeholders(_OPEN_ACCOUNTS)} AND {unpaid_today})"
+            f" OR (c.status IN {placeholders(_AFTER_END)} AND c.handed_over_at IS NULL"
             " AND c.hand_over_overdue_on IS NULL AND c.hand_over_due_on < ?)"
             " ORDER BY c.id",
             [

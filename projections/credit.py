@@ -19,7 +19,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from domain.credit import CreditProfile
 from domain.values import Money
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_date, opt_datetime
 
 #: Overdue ageing buckets (账龄), by days past due.
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -110,10 +110,8 @@ class CreditProfileRow:
             model_version=row["model_version"],
             explanation=row["explanation"],
             factors=json.loads(row["factors"]),
-            assessed_at=datetime.fromisoformat(row["assessed_at"]) if row["assessed_at"] else None,
-            review_due_on=(
-                date.fromisoformat(row["review_due_on"]) if row["review_due_on"] else None
-            ),
+            assessed_at=opt_datetime(row["assessed_at"]),
+            review_due_on=opt_date(row["review_due_on"]),
             blocked_reason=row["blocked_reason"],
             pending_request=json.loads(row["pending_request"]) if row["pending_request"] else None,
             contests=json.loads(row["contests"]),
@@ -744,24 +742,17 @@ class CreditQueries:
     def decisions(
         self, where: DecisionFilter, *, offset: int = 0, limit: int = 20
     ) -> tuple[list[DecisionRow], int]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.decisions:
-            clauses.append(f"decision IN ({', '.join('?' for _ in where.decisions)})")
-            params.extend(where.decisions)
-        if where.customer_id:
-            clauses.append("customer_id = ?")
-            params.append(where.customer_id)
-        if where.since:
-            clauses.append("at >= ?")
-            params.append(_utc(where.since))
-        if where.until:
-            clauses.append("at < ?")
-            params.append(_utc(where.until))
+        condition = (
+            Where()
+            .within("decision", where.decisions)
+            .equal("customer_id", where.customer_id or None)
+            .at_least("at", where.since)
+            .before("at", where.until)
+        )
         rows, total = self.views.page(
             self.t("credit_decision"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             "at DESC, profile_id, version DESC",
             offset=offset,
             limit=limit,
@@ -789,27 +780,18 @@ class CreditQueries:
         self, where: RiskFilter, *, offset: int = 0, limit: int = 20
     ) -> tuple[list[RiskRow], int]:
         """The risk register, most severe first."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.status:
-            clauses.append("status = ?")
-            params.append(where.status)
-        if where.levels:
-            clauses.append(f"level IN ({', '.join('?' for _ in where.levels)})")
-            params.extend(where.levels)
-        if where.dimensions:
-            clauses.append(f"dimension IN ({', '.join('?' for _ in where.dimensions)})")
-            params.extend(where.dimensions)
-        if where.customer_id:
-            clauses.append("customer_id = ?")
-            params.append(where.customer_id)
-        if where.review_before:
-            clauses.append("review_on <= ?")
-            params.append(where.review_before.isoformat())
+        condition = (
+            Where()
+            .equal("status", where.status or None)
+            .within("level", where.levels)
+            .within("dimension", where.dimensions)
+            .equal("customer_id", where.customer_id or None)
+            .at_most("review_on", where.review_before)
+        )
         rows, total = self.views.page(
             self.t("credit_risk"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             "severity DESC, review_on, profile_id, risk_id",
             offset=offset,
             limit=limit,
@@ -829,7 +811,7 @@ class CreditQueries:
                 review_on=date.fromisoformat(r["review_on"]),
                 status=r["status"],
                 assessed_at=datetime.fromisoformat(r["assessed_at"]),
-                closed_at=datetime.fromisoformat(r["closed_at"]) if r["closed_at"] else None,
+                closed_at=opt_datetime(r["closed_at"]),
             )
             for r in rows
         ], total

@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.customer import Customer
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_date, opt_datetime
 
 OrderField = Literal["name", "registered_on", "purchase_total", "last_interaction_at", "status"]
 
@@ -76,19 +76,11 @@ class CustomerRow:
             registered_on=date.fromisoformat(row["registered_on"]),
             purchase_count=row["purchase_count"],
             purchase_totals={k: Decimal(v) for k, v in json.loads(row["purchase_totals"]).items()},
-            last_purchase_on=(
-                date.fromisoformat(row["last_purchase_on"]) if row["last_purchase_on"] else None
-            ),
+            last_purchase_on=opt_date(row["last_purchase_on"]),
             interaction_count=row["interaction_count"],
-            last_interaction_at=(
-                datetime.fromisoformat(row["last_interaction_at"])
-                if row["last_interaction_at"]
-                else None
-            ),
+            last_interaction_at=opt_datetime(row["last_interaction_at"]),
             last_interaction_kind=row["last_interaction_kind"],
-            next_review_due=(
-                date.fromisoformat(row["next_review_due"]) if row["next_review_due"] else None
-            ),
+            next_review_due=opt_date(row["next_review_due"]),
             version=row["version"],
         )
 
@@ -298,41 +290,29 @@ class CustomerQueries:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[CustomerRow], int]:
-        clauses, params = self._where(where)
+        condition = self._where(where)
         column = _ORDER_COLUMNS[order_by]
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             self.view,
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"{column} {direction} NULLS LAST, id ASC",
             offset=offset,
             limit=limit,
         )
         return [CustomerRow.from_row(r) for r in rows], total
 
-    def _where(self, where: CustomerFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.status:
-            clauses.append(f"status IN ({', '.join('?' for _ in where.status)})")
-            params.extend(where.status)
-        if where.segment:
-            clauses.append(f"segment IN ({', '.join('?' for _ in where.segment)})")
-            params.extend(where.segment)
-        if where.kind:
-            clauses.append("kind = ?")
-            params.append(where.kind)
+    def _where(self, where: CustomerFilter) -> Where:
+        condition = (
+            Where()
+            .within("status", where.status)
+            .within("segment", where.segment)
+            .equal("kind", where.kind or None)
+        )
         if where.tag:
-            clauses.append(f"id IN (SELECT customer_id FROM {self.tags} WHERE tag = ?)")
-            params.append(where.tag)
-        if where.name_contains:
-            escaped = (
-                where.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
-            clauses.append("LOWER(name) LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped.lower()}%")
-        return clauses, params
+            condition.raw(f"id IN (SELECT customer_id FROM {self.tags} WHERE tag = ?)", where.tag)
+        return condition.contains("name", where.name_contains)
 
     def records_of(self, customer_id: UUID) -> list[UUID]:
         """The complaints and service requests recorded for a customer (the customer's

@@ -35,7 +35,15 @@ from domain.customer import Customer
 from domain.loyalty import VipPolicyBook, default_policy_book
 from domain.service_request import ServiceRequest
 from domain.values import Money
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import (
+    Cursor,
+    KehuProjection,
+    ViewStore,
+    Where,
+    opt_date,
+    opt_datetime,
+    opt_decimal,
+)
 
 #: Statuses from which the at-risk policy may flag a customer.
 FLAGGABLE_STATUSES = ("active", "won_back")
@@ -85,18 +93,6 @@ def _json(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False)
 
 
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    return Decimal(text) if text is not None else None
-
-
 def _in(values: Sequence[str]) -> str:
     return f"({', '.join('?' for _ in values)})"
 
@@ -141,21 +137,21 @@ class MemberRow:
             status=row["status"],
             tier=row["tier"],
             tier_label=row["tier_label"],
-            tier_since=_day(row["tier_since"]),
-            tier_expires_on=_day(row["tier_expires_on"]),
+            tier_since=opt_date(row["tier_since"]),
+            tier_expires_on=opt_date(row["tier_expires_on"]),
             policy_version=row["policy_version"],
             points_balance=int(row["points_balance"]),
-            points_next_expiry=_day(row["points_next_expiry"]),
+            points_next_expiry=opt_date(row["points_next_expiry"]),
             points_earned_total=int(row["points_earned_total"]),
             points_redeemed_total=int(row["points_redeemed_total"]),
             points_expired_total=int(row["points_expired_total"]),
             open_prevention_task=row["open_prevention_task"],
             relationship=row["relationship"],
-            relationship_since=_moment(row["relationship_since"]),
+            relationship_since=opt_datetime(row["relationship_since"]),
             churn_cause=row["churn_cause"],
             win_back_action=row["win_back_action"],
             win_back_campaign_id=row["win_back_campaign_id"],
-            last_purchase_on=_day(row["last_purchase_on"]),
+            last_purchase_on=opt_date(row["last_purchase_on"]),
             version=row["version"],
         )
 
@@ -214,10 +210,10 @@ class VipApplicationRow:
             basis=json.loads(row["basis"]),
             status=row["status"],
             reviewer_id=row["reviewer_id"],
-            decided_at=_moment(row["decided_at"]),
+            decided_at=opt_datetime(row["decided_at"]),
             granted_tier=row["granted_tier"],
             reasons=json.loads(row["reasons"]),
-            notified_at=_moment(row["notified_at"]),
+            notified_at=opt_datetime(row["notified_at"]),
             channel=row["channel"],
             late=bool(row["late"]) if row["late"] is not None else None,
         )
@@ -249,7 +245,7 @@ class TierMovementRow:
             to_tier=row["to_tier"],
             movement=row["movement"],
             policy_version=row["policy_version"],
-            expires_on=_day(row["expires_on"]),
+            expires_on=opt_date(row["expires_on"]),
             reason=row["reason"],
         )
 
@@ -279,17 +275,17 @@ class CouponRow:
             customer_id=row["customer_id"],
             coupon_id=row["coupon_id"],
             description=row["description"],
-            value=_decimal(row["value"]),
-            discount_rate=_decimal(row["discount_rate"]),
-            min_spend=_decimal(row["min_spend"]),
+            value=opt_decimal(row["value"]),
+            discount_rate=opt_decimal(row["discount_rate"]),
+            min_spend=opt_decimal(row["min_spend"]),
             currency=row["currency"],
             issued_at=datetime.fromisoformat(row["issued_at"]),
             valid_until=date.fromisoformat(row["valid_until"]),
             status=row["status"],
             reason=row["reason"],
             order_ref=row["order_ref"],
-            redeemed_at=_moment(row["redeemed_at"]),
-            expired_on=_day(row["expired_on"]),
+            redeemed_at=opt_datetime(row["redeemed_at"]),
+            expired_on=opt_date(row["expired_on"]),
         )
 
 
@@ -318,7 +314,7 @@ class PreventionTaskRow:
             status=row["status"],
             raised_at=datetime.fromisoformat(row["raised_at"]),
             outcome=row["outcome"],
-            completed_at=_moment(row["completed_at"]),
+            completed_at=opt_datetime(row["completed_at"]),
         )
 
 
@@ -346,8 +342,8 @@ class ServiceApplicationRow:
             reviewer_id=row["reviewer_id"],
             reasons=json.loads(row["reasons"]),
             applied_at=datetime.fromisoformat(row["applied_at"]),
-            decided_at=_moment(row["decided_at"]),
-            implemented_at=_moment(row["implemented_at"]),
+            decided_at=opt_datetime(row["decided_at"]),
+            implemented_at=opt_datetime(row["implemented_at"]),
         )
 
 
@@ -386,7 +382,7 @@ class GrowthPlanRow:
             due_on=date.fromisoformat(row["due_on"]),
             status=row["status"],
             started_at=datetime.fromisoformat(row["started_at"]),
-            closed_at=_moment(row["closed_at"]),
+            closed_at=opt_datetime(row["closed_at"]),
         )
 
 
@@ -1212,23 +1208,20 @@ class MembershipQueries:
         customer has not yet been told the decision. ``overdue_on``: only those overdue at
         that moment (not notified and past the deadline, or notified late);
         ``on_time_on``: only those not overdue at that moment."""
-        clauses: list[str] = []
-        params: list[Any] = []
+        condition = Where()
         if pending_only:
-            clauses.append("notified_at IS NULL")
+            condition.raw("notified_at IS NULL")
         if overdue_on is not None:
-            clauses.append("((notified_at IS NULL AND notify_by < ?) OR late = 1)")
-            params.append(_utc(overdue_on))
+            condition.raw("((notified_at IS NULL AND notify_by < ?) OR late = 1)", _utc(overdue_on))
         if on_time_on is not None:
-            clauses.append("((notified_at IS NULL AND notify_by >= ?) OR late = 0)")
-            params.append(_utc(on_time_on))
-        if customer_id:
-            clauses.append("customer_id = ?")
-            params.append(customer_id)
+            condition.raw(
+                "((notified_at IS NULL AND notify_by >= ?) OR late = 0)", _utc(on_time_on)
+            )
+        condition.equal("customer_id", customer_id or None)
         rows, total = self.views.page(
             self.t("vip_application"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             "notify_by, applied_at, customer_id, application_id",
             offset=offset,
             limit=limit,
@@ -1254,18 +1247,11 @@ class MembershipQueries:
         limit: int = 200,
     ) -> tuple[list[TierMovementRow], int]:
         """Tier moves effective from ``since`` to ``until``, both days included."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("effective_on >= ?")
-            params.append(since.isoformat())
-        if until is not None:
-            clauses.append("effective_on <= ?")
-            params.append(until.isoformat())
+        condition = Where().at_least("effective_on", since).at_most("effective_on", until)
         rows, total = self.views.page(
             self.t("tier_movement"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             "effective_on, recorded_at, customer_id, version",
             offset=offset,
             limit=limit,
@@ -1453,18 +1439,10 @@ class MembershipQueries:
     ) -> list[ChurnCauseCount]:
         """Churns recorded from ``since`` (included) to ``until`` (excluded), by cause,
         the commonest first."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(_utc(since))
-        if until is not None:
-            clauses.append("at < ?")
-            params.append(_utc(until))
-        condition = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        condition = Where().at_least("at", since).before("at", until)
         rows = self._all(
-            f"SELECT cause, COUNT(*) AS n FROM {self.t('churn')}{condition}"
+            f"SELECT cause, COUNT(*) AS n FROM {self.t('churn')}{condition.sql}"
             " GROUP BY cause ORDER BY n DESC, cause",
-            params,
+            condition.params,
         )
         return [ChurnCauseCount(cause=r["cause"], count=int(r["n"])) for r in rows]

@@ -26,7 +26,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain.complaint import Complaint
 from domain.service_request import ServiceRequest
 from domain.survey import Survey, survey_id_for
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_date, opt_datetime
 
 #: Satisfaction dimensions (评价维度) and their labels.
 DIMENSIONS: dict[str, str] = {"product": "产品", "service": "服务", "after_sales": "售后"}
@@ -40,14 +40,6 @@ _SURVEY_COLUMNS = (
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -111,13 +103,13 @@ class SurveyRow:
             status=row["status"],
             requested_at=datetime.fromisoformat(row["requested_at"]),
             respond_by=date.fromisoformat(row["respond_by"]),
-            answered_at=_moment(row["answered_at"]),
+            answered_at=opt_datetime(row["answered_at"]),
             csat=row["csat"],
             nps=row["nps"],
             ces=row["ces"],
             scores={d: int(v) for d in DIMENSIONS if (v := stored.get(d)) is not None},
             comment=row["comment"],
-            expired_on=_day(row["expired_on"]),
+            expired_on=opt_date(row["expired_on"]),
             version=row["version"],
             actions=tuple(actions),
         )
@@ -364,7 +356,7 @@ class SurveyQueries:
                     status=r["status"],
                     note=r["note"],
                     added_at=datetime.fromisoformat(r["added_at"]),
-                    updated_at=_moment(r["updated_at"]),
+                    updated_at=opt_datetime(r["updated_at"]),
                 )
             )
         return found
@@ -384,12 +376,12 @@ class SurveyQueries:
         limit: int = 20,
     ) -> tuple[list[SurveyRow], int]:
         """Surveys matching every filter, the latest requested first (or the earliest)."""
-        clauses, params = self._where(where)
+        condition = self._where(where)
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             self.t("survey_view"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"requested_at {direction}, id ASC",
             offset=offset,
             limit=limit,
@@ -397,39 +389,24 @@ class SurveyQueries:
         actions = self._actions([r["id"] for r in rows])
         return [SurveyRow.from_row(r, actions.get(r["id"], [])) for r in rows], total
 
-    def _where(self, where: SurveyFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, values in (
-            ("status", where.status),
-            ("kind", where.kind),
-            ("channel", where.channel),
-        ):
-            if values:
-                clauses.append(f"{column} IN {_in(values)}")
-                params.extend(values)
-        for column, value in (
-            ("customer_id", where.customer_id),
-            ("handler_id", where.handler_id),
-            ("segment", where.segment),
-            ("source_id", where.source_id),
-        ):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        for column, start, end in (
-            ("requested_at", where.requested_from, where.requested_to),
-            ("answered_at", where.answered_from, where.answered_to),
-        ):
-            if start is not None:
-                clauses.append(f"{column} >= ?")
-                params.append(_utc(start))
-            if end is not None:
-                clauses.append(f"{column} < ?")
-                params.append(_utc(end))
+    def _where(self, where: SurveyFilter) -> Where:
+        condition = (
+            Where()
+            .within("status", where.status)
+            .within("kind", where.kind)
+            .within("channel", where.channel)
+            .equal("customer_id", where.customer_id or None)
+            .equal("handler_id", where.handler_id or None)
+            .equal("segment", where.segment or None)
+            .equal("source_id", where.source_id or None)
+            .at_least("requested_at", where.requested_from)
+            .before("requested_at", where.requested_to)
+            .at_least("answered_at", where.answered_from)
+            .before("answered_at", where.answered_to)
+        )
         if where.open_actions is not None:
-            clauses.append("open_actions > 0" if where.open_actions else "open_actions = 0")
-        return clauses, params
+            condition.raw("open_actions > 0" if where.open_actions else "open_actions = 0")
+        return condition
 
     def between(
         self,
@@ -443,15 +420,10 @@ class SurveyQueries:
         (for the dashboard), without their actions."""
         if column not in ("requested_at", "answered_at"):
             raise ValueError(f"surveys are not dated by {column}")
-        clauses = [f"{column} >= ?", f"{column} < ?"]
-        params: list[Any] = [_utc(start), _utc(end)]
-        if segment is not None:
-            clauses.append("segment = ?")
-            params.append(segment)
+        condition = Where().at_least(column, start).before(column, end).equal("segment", segment)
         rows = self._all(
-            f"SELECT * FROM {self.t('survey_view')} WHERE {' AND '.join(clauses)}"
-            f" ORDER BY {column}, id",
-            params,
+            f"SELECT * FROM {self.t('survey_view')}{condition.sql} ORDER BY {column}, id",
+            condition.params,
         )
         return [SurveyRow.from_row(r) for r in rows]
 

@@ -12,7 +12,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from domain.calendar import BusinessCalendar
 from domain.service_request import ServiceRequest
 from domain.sla import SlaPolicy, SlaStatus
-from projections.base import Cursor, ViewStore
+from projections.base import Cursor, ViewStore, Where
 from projections.clocked import (
     ClockedProjection,
     clock_of,
@@ -210,27 +210,27 @@ class ServiceRequestQueries:
     def page(
         self, where: ServiceRequestFilter, as_of: datetime, *, offset: int = 0, limit: int = 20
     ) -> tuple[list[ServiceRequestRow], int]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, values in (
-            ("status", where.status),
-            ("request_type", where.request_type),
-            ("priority", where.priority),
-            ("channel", where.channel),
-        ):
-            if values:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params.extend(values)
-        for column, value in (("customer_id", where.customer_id), ("handler_id", where.handler_id)):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
+        condition = (
+            Where()
+            .within("status", where.status)
+            .within("request_type", where.request_type)
+            .within("priority", where.priority)
+            .within("channel", where.channel)
+            .equal("customer_id", where.customer_id or None)
+            .equal("handler_id", where.handler_id or None)
+        )
         if where.breached is not None:
             late = late_clause(OPEN_STATUSES)
-            clauses.append(late if where.breached else f"NOT {late}")
-            params.extend([utc(as_of), utc(as_of), *OPEN_STATUSES])
+            condition.raw(
+                late if where.breached else f"NOT {late}", utc(as_of), utc(as_of), *OPEN_STATUSES
+            )
         rows, total = self.views.page(
-            self.view, clauses, params, "received_at DESC, id", offset=offset, limit=limit
+            self.view,
+            condition.clauses,
+            condition.params,
+            "received_at DESC, id",
+            offset=offset,
+            limit=limit,
         )
         return [self._row(r, as_of) for r in rows], total
 

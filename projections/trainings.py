@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.training import Training
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_datetime, opt_decimal
 
 
 def _utc(moment: datetime) -> str:
@@ -28,14 +28,6 @@ def _utc(moment: datetime) -> str:
 
 def _instant(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    return Decimal(text) if text is not None else None
 
 
 def _in(values: Sequence[Any]) -> str:
@@ -110,8 +102,8 @@ class TrainingRow:
             scheduled_at=datetime.fromisoformat(row["scheduled_at"]),
             first_starts_at=datetime.fromisoformat(row["first_starts_at"]),
             last_ends_at=datetime.fromisoformat(row["last_ends_at"]),
-            completed_at=_moment(row["completed_at"]),
-            cancelled_at=_moment(row["cancelled_at"]),
+            completed_at=opt_datetime(row["completed_at"]),
+            cancelled_at=opt_datetime(row["cancelled_at"]),
             cancel_reason=row["cancel_reason"],
             effectiveness=(
                 EffectivenessRow(
@@ -120,9 +112,9 @@ class TrainingRow:
                     attendance_rate=Decimal(effect["attendance_rate"]),
                     passed=effect["passed"],
                     pass_rate=Decimal(effect["pass_rate"]),
-                    average_score=_decimal(effect["average_score"]),
-                    improvement=_decimal(effect["improvement"]),
-                    satisfaction=_decimal(effect["satisfaction"]),
+                    average_score=opt_decimal(effect["average_score"]),
+                    improvement=opt_decimal(effect["improvement"]),
+                    satisfaction=opt_decimal(effect["satisfaction"]),
                 )
                 if effect
                 else None
@@ -371,32 +363,25 @@ class TrainingQueries:
         limit: int = 20,
     ) -> tuple[list[TrainingRow], int]:
         """Trainings matching every filter, the latest first session first (or earliest)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, values in (("status", where.status), ("mode", where.mode)):
-            if values:
-                clauses.append(f"{column} IN {_in(values)}")
-                params.extend(values)
-        for column, value in (("programme", where.programme), ("trainer", where.trainer)):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if where.held_from is not None:
-            clauses.append("last_ends_at > ?")
-            params.append(_utc(where.held_from))
-        if where.held_to is not None:
-            clauses.append("first_starts_at < ?")
-            params.append(_utc(where.held_to))
+        condition = (
+            Where()
+            .within("status", where.status)
+            .within("mode", where.mode)
+            .equal("programme", where.programme or None)
+            .equal("trainer", where.trainer or None)
+            .after("last_ends_at", where.held_from)
+            .before("first_starts_at", where.held_to)
+        )
         if where.staff_id:
-            clauses.append(
-                f"id IN (SELECT training_id FROM {self.t('training_trainee')} WHERE staff_id = ?)"
+            condition.raw(
+                f"id IN (SELECT training_id FROM {self.t('training_trainee')} WHERE staff_id = ?)",
+                where.staff_id,
             )
-            params.append(where.staff_id)
         direction = "DESC" if descending else "ASC"
         rows, total = self.views.page(
             self.t("training_view"),
-            clauses,
-            params,
+            condition.clauses,
+            condition.params,
             f"first_starts_at {direction}, id ASC",
             offset=offset,
             limit=limit,
