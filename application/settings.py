@@ -97,6 +97,14 @@ class Settings(BaseSettings):
         description="Days past due an overdue invoice is tolerated before it blocks new"
         " orders (0: any recorded overdue blocks).",
     )
+    asof_cache_size: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="How many past states of the read models `dashboard(asOf:)` keeps, least"
+        " recently used dropped first. Each is a scratch store replayed up to a past position"
+        " (a SQLite file beside the read models, or a PostgreSQL schema <schema>_asof_…).",
+    )
     projection_batch_size: int = Field(500, ge=1, le=10_000)
     projection_poll_interval: float = Field(0.05, gt=0, le=10)
     min_position_timeout: float = Field(

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -42,6 +45,7 @@ from domain.credit import CreditPolicy
 from domain.loyalty import VipPolicyBook, load_policy_book
 from domain.sla import SlaPolicy, default_policy, policy_from_dict
 from domain.values import Money
+from interfaces.asof import AsOfViews
 from projections.analytics import AnalyticsProjection, AnalyticsQueries
 from projections.audit import AuditQueries, AuditTrailProjection
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
@@ -50,7 +54,13 @@ from projections.complaints import ComplaintProjection, ComplaintQueries
 from projections.contracts import ContractProjection, ContractQueries
 from projections.credit import CreditProjection, CreditQueries
 from projections.customers import CustomerFilter, CustomerProjection, CustomerQueries
-from projections.dashboard import DashboardProjection, DashboardQueries, targets_from_dict
+from projections.dashboard import (
+    VIEWS_READ,
+    DashboardProjection,
+    DashboardQueries,
+    Target,
+    targets_from_dict,
+)
 from projections.membership import MembershipProjection, MembershipQueries
 from projections.satisfaction import SurveyProjection, SurveyQueries
 from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
@@ -93,6 +103,8 @@ class System:
     campaign_queries: CampaignQueries
     training_queries: TrainingQueries
     dashboard_queries: DashboardQueries
+    #: The dashboard's read models as of a past moment (replayed, cached).
+    as_of_views: AsOfViews[Queries]
     worker: ProjectionWorker | None = field(default=None)
     #: Hash-chains the stored events and signs checkpoints (tamper evidence).
     sealer: Sealer | None = field(default=None)
@@ -150,12 +162,68 @@ class System:
             self.worker = None
         if self.sealer is not None:
             self.sealer.stop()
+        self.as_of_views.close()
         self.views.close()
         self.store.factory.close()
 
 
-def _create_postgres_schema(url: str, schema: str, *, fresh: bool = False) -> None:
-    """Create the schema (``fresh``: drop whatever it held first)."""
+@dataclass(frozen=True)
+class Queries:
+    """The read side over one read-model store: the live one, or a scratch store replayed
+    up to a past position (:mod:`interfaces.asof`)."""
+
+    customer_queries: CustomerQueries
+    complaint_queries: ComplaintQueries
+    service_request_queries: ServiceRequestQueries
+    credit_queries: CreditQueries
+    contract_queries: ContractQueries
+    audit_queries: AuditQueries
+    membership_queries: MembershipQueries
+    survey_queries: SurveyQueries
+    campaign_queries: CampaignQueries
+    training_queries: TrainingQueries
+    dashboard_queries: DashboardQueries
+
+
+def make_queries(
+    views: ViewStore,
+    *,
+    calendar: BusinessCalendar,
+    sla_policy: SlaPolicy,
+    kpi_targets: Mapping[str, Target] | None,
+) -> Queries:
+    """Every query object over ``views``."""
+    complaints = ComplaintQueries(views, calendar, sla_policy)
+    contracts = ContractQueries(views)
+    membership = MembershipQueries(views)
+    surveys = SurveyQueries(views)
+    campaigns = CampaignQueries(views)
+    return Queries(
+        customer_queries=CustomerQueries(views),
+        complaint_queries=complaints,
+        service_request_queries=ServiceRequestQueries(views, calendar, sla_policy),
+        credit_queries=CreditQueries(views),
+        contract_queries=contracts,
+        audit_queries=AuditQueries(views),
+        membership_queries=membership,
+        survey_queries=surveys,
+        campaign_queries=campaigns,
+        training_queries=TrainingQueries(views),
+        dashboard_queries=DashboardQueries(
+            views,
+            surveys=surveys,
+            campaigns=campaigns,
+            complaints=complaints,
+            contracts=contracts,
+            membership=membership,
+            targets=kpi_targets,
+        ),
+    )
+
+
+@contextmanager
+def _postgres(url: str) -> Iterator[Any]:
+    """An autocommit connection to the database of ``url``, for schema DDL."""
     import psycopg
 
     parts = urlsplit(url)
@@ -167,6 +235,12 @@ def _create_postgres_schema(url: str, schema: str, *, fresh: bool = False) -> No
         password=unquote(parts.password or ""),
         autocommit=True,
     ) as conn:
+        yield conn
+
+
+def _create_postgres_schema(url: str, schema: str, *, fresh: bool = False) -> None:
+    """Create the schema (``fresh``: drop whatever it held first)."""
+    with _postgres(url) as conn:
         if fresh:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
@@ -216,10 +290,27 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         TrainingProjection(views),
         DashboardProjection(views),
     ]
+    kpi_targets = (
+        targets_from_dict(json.loads(settings.kpi_targets_file.read_text(encoding="utf-8")))
+        if settings.kpi_targets_file
+        else None
+    )
+
+    def queries_over(store_of_views: ViewStore) -> Queries:
+        return make_queries(
+            store_of_views, calendar=calendar, sla_policy=policy, kpi_targets=kpi_targets
+        )
+
+    queries = queries_over(views)
+    complaint_queries = queries.complaint_queries
+    request_queries = queries.service_request_queries
+    credit_queries = queries.credit_queries
+    customer_queries = queries.customer_queries
+    contract_queries = queries.contract_queries
+    membership_queries = queries.membership_queries
+    survey_queries = queries.survey_queries
     complaints = ComplaintService(store, clock)
-    complaint_queries = ComplaintQueries(views, calendar, policy)
     service_requests = ServiceRequestService(store, clock)
-    request_queries = ServiceRequestQueries(views, calendar, policy)
     credit = CreditService(
         store,
         clock,
@@ -228,9 +319,6 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
             overdue_tolerance_days=settings.credit_overdue_tolerance_days,
         ),
     )
-    credit_queries = CreditQueries(views)
-    customer_queries = CustomerQueries(views)
-    contract_queries = ContractQueries(views)
     assembled: list[System] = []
 
     def records_of(customer_id: UUID, position: int) -> list[UUID]:
@@ -240,22 +328,6 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
     contracts = ContractService(store, clock, records_of)
     vip_policies = load_policy_book(settings.vip_policy_file)
     membership = MembershipService(store, clock, vip_policies, default_calendar())
-    membership_queries = MembershipQueries(views)
-    survey_queries = SurveyQueries(views)
-    campaign_queries = CampaignQueries(views)
-    dashboard_queries = DashboardQueries(
-        views,
-        surveys=survey_queries,
-        campaigns=campaign_queries,
-        complaints=complaint_queries,
-        contracts=contract_queries,
-        membership=membership_queries,
-        targets=(
-            targets_from_dict(json.loads(settings.kpi_targets_file.read_text(encoding="utf-8")))
-            if settings.kpi_targets_file
-            else None
-        ),
-    )
 
     def count_segment(criteria: Mapping[str, Sequence[str]]) -> int:
         """How many customers match a campaign's segment criteria now: segment and status
@@ -342,7 +414,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         service_request_queries=request_queries,
         credit_queries=credit_queries,
         contract_queries=contract_queries,
-        audit_queries=AuditQueries(views),
+        audit_queries=queries.audit_queries,
         membership_queries=membership_queries,
         vip_policies=vip_policies,
         at_risk=at_risk,
@@ -350,9 +422,23 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         sla_policy=policy,
         scheduler=scheduler,
         survey_queries=survey_queries,
-        campaign_queries=campaign_queries,
-        training_queries=TrainingQueries(views),
-        dashboard_queries=dashboard_queries,
+        campaign_queries=queries.campaign_queries,
+        training_queries=queries.training_queries,
+        dashboard_queries=queries.dashboard_queries,
+        as_of_views=AsOfViews(
+            live=queries,
+            projections=[p for p in projections if p.name in VIEWS_READ],
+            audit=next(p for p in projections if isinstance(p, AuditTrailProjection)),
+            audit_queries=queries.audit_queries,
+            worker=ProjectionWorker(store.recorder, store.mapper, []),
+            head=store.max_position,
+            open_scratch=lambda label: scratch_views(settings, label),
+            drop_scratch=lambda label: drop_scratch_views(settings, label),
+            queries_for=queries_over,
+            clock=clock,
+            size=settings.asof_cache_size,
+            timeout=settings.min_position_timeout,
+        ),
         sealer=sealer_for(store.recorder, settings, create_tables=create_tables, clock=clock),
     )
     assembled.append(system)
@@ -376,9 +462,26 @@ def scratch_views(settings: Settings, label: str) -> ViewStore:
         env = settings.read_model_env(create_table=True)
         env["POSTGRES_SCHEMA"] = schema
         return ViewStore(env)
-    path = settings.data_dir / f"readmodels-{label}.sqlite"
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    path, *_ = leftovers = _scratch_files(settings, label)
+    for leftover in leftovers:
         leftover.unlink(missing_ok=True)
     env = settings.read_model_env(create_table=True)
     env["SQLITE_DBNAME"] = str(path)
     return ViewStore(env)
+
+
+def drop_scratch_views(settings: Settings, label: str) -> None:
+    """Drop what :func:`scratch_views` made for ``label`` (close its store first)."""
+    if settings.store == "postgres":
+        url = settings.read_database_url or settings.database_url
+        assert url is not None
+        with _postgres(url.get_secret_value()) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{settings.postgres_schema}_{label}" CASCADE')
+        return
+    for path in _scratch_files(settings, label):
+        path.unlink(missing_ok=True)
+
+
+def _scratch_files(settings: Settings, label: str) -> list[Path]:
+    path = settings.data_dir / f"readmodels-{label}.sqlite"
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from eventsourcing.persistence import Tracking
 
 from domain.calendar import SHANGHAI
-from projections.base import Cursor, KehuProjection, ViewStore
+from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_datetime
 
 #: kehu's own bookkeeping aggregates (``application.store.INTERNAL``; a test keeps the
 #: two equal — projections do not import the application layer).
@@ -119,9 +119,7 @@ class AuditEntry:
             correlation_id=row["correlation_id"],
             causation_id=row["causation_id"],
             reason=row["reason"],
-            business_time=(
-                datetime.fromisoformat(row["business_time"]) if row["business_time"] else None
-            ),
+            business_time=opt_datetime(row["business_time"]),
         )
 
 
@@ -256,15 +254,27 @@ class AuditQueries:
         descending: bool = False,
     ) -> tuple[list[AuditEntry], int]:
         """One page of the trail matching ``where``, and how many events match."""
-        clauses, params = self._where(where)
+        condition = self._where(where)
         direction = "DESC" if descending else "ASC"
         order = f"position {direction}"
         if order_by == "business_time":
             order = f"business_time {direction} NULLS LAST, {order}"
         rows, total = self.views.page(
-            self.table, clauses, params, order, offset=offset, limit=limit
+            self.table, condition.clauses, condition.params, order, offset=offset, limit=limit
         )
         return [AuditEntry.from_row(row) for row in rows], total
+
+    def first_recorded_after(self, moment: datetime) -> int | None:
+        """The lowest global position of a business event recorded after ``moment``
+        (``None`` when the trail holds none yet). An event's timestamp precedes its commit
+        and positions follow commit order, so everything from this position on was
+        committed after ``moment``: the log before it is what the read models held then."""
+        with self.views.transaction(commit=False) as cursor:
+            row = cursor.execute(
+                f"SELECT MIN(position) AS p FROM {self.table} WHERE recorded_at > ?",
+                [_utc(moment)],
+            ).fetchone()
+        return None if row["p"] is None else int(row["p"])
 
     def causal_chain(self, command_id: str) -> list[AuditEntry]:
         """Every event recorded by the command and by the commands it caused (their
@@ -297,34 +307,21 @@ class AuditQueries:
             ).fetchall()
         return [AuditEntry.from_row(row) for row in rows], int(total)
 
-    def _where(self, where: AuditFilter) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("actor_id", where.actor_id),
-            ("actor_role", where.actor_role),
-            ("aggregate_type", where.aggregate_type),
-            ("aggregate_id", where.aggregate_id),
-            ("event_type", where.event_type),
-            ("command", where.command),
-            ("command_id", where.command_id),
-            ("correlation_id", where.correlation_id),
-            ("causation_id", where.causation_id),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        for column, low, high in (
-            ("recorded_at", where.recorded_from, where.recorded_to),
-            ("business_time", where.business_from, where.business_to),
-        ):
-            if low is not None:
-                clauses.append(f"{column} >= ?")
-                params.append(_utc(low))
-            if high is not None:
-                clauses.append(f"{column} < ?")
-                params.append(_utc(high))
-        if where.after_position is not None:
-            clauses.append("position > ?")
-            params.append(where.after_position)
-        return clauses, params
+    def _where(self, where: AuditFilter) -> Where:
+        return (
+            Where()
+            .equal("actor_id", where.actor_id)
+            .equal("actor_role", where.actor_role)
+            .equal("aggregate_type", where.aggregate_type)
+            .equal("aggregate_id", where.aggregate_id)
+            .equal("event_type", where.event_type)
+            .equal("command", where.command)
+            .equal("command_id", where.command_id)
+            .equal("correlation_id", where.correlation_id)
+            .equal("causation_id", where.causation_id)
+            .at_least("recorded_at", where.recorded_from)
+            .before("recorded_at", where.recorded_to)
+            .at_least("business_time", where.business_from)
+            .before("business_time", where.business_to)
+            .after("position", where.after_position)
+        )

@@ -1,8 +1,10 @@
-"""The KPI dashboard in GraphQL: ``dashboard(from, to, segment, groupBy, minPosition)``.
+"""The KPI dashboard in GraphQL: ``dashboard(from, to, segment, groupBy, asOf, minPosition)``.
 
 Every KPI comes with its Chinese label, value (a decimal string, or a whole number as a
 string), unit, target, status against the target, and its definition; the definitions are
-also the descriptions of the ``KpiName`` values, so the schema documents them.
+also the descriptions of the ``KpiName`` values, so the schema documents them. With
+``asOf`` the dashboard is the one that was shown at that moment, read from the views
+replayed up to it (:mod:`interfaces.asof`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from anyio import to_thread
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from application.clock import utc_now
-from interfaces.graphql.common import Context, guard
+from application.errors import ApplicationError
+from interfaces.bootstrap import Queries
+from interfaces.graphql.common import Context, graphql_error, guard
 from projections.dashboard import (
     KPI_SPECS,
     MAX_RANGE_DAYS,
@@ -192,8 +195,14 @@ class Dashboard:
     segment: str | None
     group_by: DashboardGroupBy
     as_of: datetime = strawberry.field(
-        description="The moment figures that describe the present (contracts expiring,"
-        " payments due, VIP applications, complaint clocks) were taken"
+        description="The moment the dashboard describes: now, or the `asOf` asked for (a"
+        " moment in the future is taken as now). Figures that describe a present (contracts"
+        " expiring, payments due, VIP applications, complaint clocks) were taken then"
+    )
+    position: int = strawberry.field(
+        description="The global event position the figures reflect: every event up to it"
+        " and none after (0 before the first event). Now: the position the read models"
+        " had reached; with `asOf`: the last position recorded by that moment"
     )
     kpis: list[KpiValue]
     groups: list[KpiGroupValue]
@@ -203,13 +212,14 @@ class Dashboard:
         return next((k for k in self.kpis if k.name is name), None)
 
     @classmethod
-    def of(cls, report: DashboardReport) -> Dashboard:
+    def of(cls, report: DashboardReport, position: int) -> Dashboard:
         return cls(
             from_=report.start,
             to=report.end,
             segment=report.segment,
             group_by=DashboardGroupBy(report.group_by.value),
             as_of=report.as_of,
+            position=position,
             kpis=[KpiValue.of(k) for k in report.kpis],
             groups=[KpiGroupValue.of(g) for g in report.groups],
         )
@@ -225,7 +235,11 @@ class DashboardQuery:
         " defaults: satisfaction rate ≥ 0.90, CSAT ≥ 4.0, NPS ≥ 30, retention rate ≥ 0.85,"
         " complaint handling ≤ 24 business hours. Rounding is half up. With a segment,"
         " survey KPIs use the segment recorded on the survey, campaign KPIs the campaigns"
-        " whose criteria name it, and the others the customers now in it."
+        " whose criteria name it, and the others the customers then in it. `asOf` (with a"
+        " timezone offset): the dashboard as it was shown at that moment — the read models"
+        " replayed up to the last event recorded by then (the first request for a moment"
+        " takes a while; a few recent ones are kept); a moment before the first event gives"
+        " an empty dashboard, one in the future today's."
     )
     async def dashboard(
         self,
@@ -234,9 +248,14 @@ class DashboardQuery:
         to: date,
         segment: str | None = None,
         group_by: DashboardGroupBy = DashboardGroupBy.NONE,
+        as_of: datetime | None = None,
         min_position: int | None = None,
     ) -> Dashboard:
         system = await guard(info, "dashboard.read", min_position)
+        if as_of is not None and as_of.tzinfo is None:
+            raise GraphQLError(
+                "asOf needs a timezone offset", extensions={"code": "validation.naive_datetime"}
+            )
         if to < from_:
             raise GraphQLError(
                 f"`to` ({to}) is before `from` ({from_})",
@@ -247,13 +266,14 @@ class DashboardQuery:
                 f"a dashboard covers at most {MAX_RANGE_DAYS} days",
                 extensions={"code": "validation.dashboard_range"},
             )
-        report = await to_thread.run_sync(
-            lambda: system.dashboard_queries.dashboard(
-                from_,
-                to,
-                as_of=utc_now(),
-                segment=segment,
-                group_by=GroupBy(str(group_by.value)),
+
+        def figures(queries: Queries, moment: datetime) -> DashboardReport:
+            return queries.dashboard_queries.dashboard(
+                from_, to, as_of=moment, segment=segment, group_by=GroupBy(str(group_by.value))
             )
-        )
-        return Dashboard.of(report)
+
+        try:
+            answer = await to_thread.run_sync(lambda: system.as_of_views.read(as_of, figures))
+        except ApplicationError as error:  # the views did not catch up in time
+            raise graphql_error(error) from None
+        return Dashboard.of(answer.value, answer.position)
