@@ -12,6 +12,7 @@ the CLI and the demo share one reading of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -71,11 +72,9 @@ def _money(field: str, value: object, currency: str) -> Money:
 def _rate(value: object) -> Decimal:
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, str):
-        try:
+    with suppress(InvalidOperation):
+        if isinstance(value, str):
             return Decimal(value.strip())
-        except InvalidOperation:
-            pass
     raise InvalidContractField(
         f"penalty_rate must be decimal text such as '0.05', not {value!r}", field="penalty_rate"
     )

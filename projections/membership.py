@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -44,6 +44,8 @@ from projections.base import (
     opt_datetime,
     opt_decimal,
 )
+
+R = TypeVar("R")
 
 #: Statuses from which the at-risk policy may flag a customer.
 FLAGGABLE_STATUSES = ("active", "won_back")
@@ -1124,44 +1126,40 @@ class MembershipQueries:
             for r in rows
         ]
 
-    def coupons(self, customer_id: str | UUID) -> list[CouponRow]:
+    def _of_customer(
+        self, table: str, order: str, row: Callable[[Any], R], customer_id: str | UUID
+    ) -> list[R]:
         rows = self._all(
-            f"SELECT * FROM {self.t('coupon')} WHERE customer_id = ?"
-            " ORDER BY issued_at DESC, coupon_id",
+            f"SELECT * FROM {self.t(table)} WHERE customer_id = ? ORDER BY {order}",
             [str(customer_id)],
         )
-        return [CouponRow.from_row(r) for r in rows]
+        return [row(r) for r in rows]
+
+    def coupons(self, customer_id: str | UUID) -> list[CouponRow]:
+        return self._of_customer(
+            "coupon", "issued_at DESC, coupon_id", CouponRow.from_row, customer_id
+        )
 
     def prevention_tasks(self, customer_id: str | UUID) -> list[PreventionTaskRow]:
-        rows = self._all(
-            f"SELECT * FROM {self.t('prevention_task')} WHERE customer_id = ?"
-            " ORDER BY raised_at DESC, task_id",
-            [str(customer_id)],
+        return self._of_customer(
+            "prevention_task", "raised_at DESC, task_id", PreventionTaskRow.from_row, customer_id
         )
-        return [PreventionTaskRow.from_row(r) for r in rows]
 
     def service_applications(self, customer_id: str | UUID) -> list[ServiceApplicationRow]:
-        rows = self._all(
-            f"SELECT * FROM {self.t('service_application')} WHERE customer_id = ?"
-            " ORDER BY applied_at DESC, application_id",
-            [str(customer_id)],
+        return self._of_customer(
+            "service_application",
+            "applied_at DESC, application_id",
+            ServiceApplicationRow.from_row,
+            customer_id,
         )
-        return [ServiceApplicationRow.from_row(r) for r in rows]
 
     def growth_plans(self, customer_id: str | UUID) -> list[GrowthPlanRow]:
-        rows = self._all(
-            f"SELECT * FROM {self.t('growth_plan')} WHERE customer_id = ?"
-            " ORDER BY started_at DESC, plan_id",
-            [str(customer_id)],
+        return self._of_customer(
+            "growth_plan", "started_at DESC, plan_id", GrowthPlanRow.from_row, customer_id
         )
-        return [GrowthPlanRow.from_row(r) for r in rows]
 
     def tier_history(self, customer_id: str | UUID) -> list[TierMovementRow]:
-        rows = self._all(
-            f"SELECT * FROM {self.t('tier_movement')} WHERE customer_id = ? ORDER BY version",
-            [str(customer_id)],
-        )
-        return [TierMovementRow.from_row(r) for r in rows]
+        return self._of_customer("tier_movement", "version", TierMovementRow.from_row, customer_id)
 
     def latest_satisfaction(self, customer_id: str | UUID) -> SatisfactionRow | None:
         """The latest rating the customer gave, to a service request or a complaint."""

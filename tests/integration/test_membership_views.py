@@ -30,7 +30,7 @@ from domain.service_request import ServiceRequest
 from domain.values import Money
 from interfaces.bootstrap import System
 from interfaces.graphql.common import Context
-from projections.membership import MembershipProjection, MembershipQueries
+from projections.membership import MembershipProjection
 from tests.unit.test_contract_terms import make_terms
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -100,25 +100,17 @@ def grant(
 
 
 class Views:
-    """The membership view of a system, whether or not bootstrap already includes it."""
+    """The membership view of a system, and saving aggregates through its store."""
 
     def __init__(self, system: System) -> None:
         self.system = system
-        found = [p for p in system.projections if isinstance(p, MembershipProjection)]
-        self.wired = bool(found)
-        if found:
-            self.projection = found[0]
-        else:
-            self.projection = MembershipProjection(system.views)
-            system.views.create_tables(self.projection.ddl())
-        self.queries = MembershipQueries(system.views)
+        [self.projection] = [p for p in system.projections if isinstance(p, MembershipProjection)]
+        self.queries = system.membership_queries
 
     def save(self, *aggregates: KehuAggregate) -> None:
         ctx = CommandContext.for_principal(OPERATOR)
         self.system.store.record_many(ctx, "membership.test", list(aggregates))
         self.system.catch_up()
-        if not self.wired:
-            self.system.projection_worker().catch_up(self.projection)
 
     def dump(self) -> dict[str, list[tuple[tuple[str, str], ...]]]:
         dumped: dict[str, list[tuple[tuple[str, str], ...]]] = {}
@@ -654,8 +646,6 @@ def test_customer_360_in_graphql_masks_personal_data_for_a_role_that_may_not_see
         contract_with(customer.id, "HT-2025-090", in_force=True),
         contract_with(customer.id, "HT-2025-091", in_force=False),
     )
-    if not views.wired:
-        pytest.skip("bootstrap does not wire the membership view into System yet")
 
     result = graphql(views.system, CUSTOMER_360, id=str(customer.id))
     assert result.errors is None, result.errors
@@ -698,8 +688,6 @@ def test_membership_lists_in_graphql_refuse_bad_input(views: Views) -> None:
     buy(customer, "Y1", "10.00", date(2025, 3, 1))
     customer.churn("价格", "price")
     views.save(customer)
-    if not views.wired:
-        pytest.skip("bootstrap does not wire the membership view into System yet")
 
     naive = graphql(
         views.system,
