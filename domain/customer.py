@@ -435,6 +435,9 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 class Customer(KehuAggregate):
     """客户: profile and contacts, lifecycle, interactions and purchases."""
 
+    #: State attributes that hold personal data (masked for roles that may not see it).
+    PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("name", "phone", "email", "id_number")
+
     EDITABLE_FIELDS: ClassVar[tuple[str, ...]] = (
         "name",
         "phone",

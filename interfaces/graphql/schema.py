@@ -16,6 +16,7 @@ from strawberry.tools import merge_types
 from application.context import Principal
 from application.errors import ApplicationError
 from interfaces.bootstrap import System
+from interfaces.graphql.aggregates import AggregateQuery
 from interfaces.graphql.audit import AuditQuery
 from interfaces.graphql.campaigns import CampaignQuery
 from interfaces.graphql.common import Context
@@ -46,6 +47,7 @@ Query = merge_types(
         TrainingQuery,
         DashboardQuery,
         ForecastQuery,
+        AggregateQuery,
     ),
 )
 schema = strawberry.Schema(query=Query)

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, Field, StrictBool, StrictStr
 
 from application.privacy import mask_value, may_see_personal_data
 from application.store import to_json
+from domain.customer import Customer
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.events import EventOut, history_page
@@ -192,9 +193,6 @@ def confirm_info_review(
     )
 
 
-_PERSONAL_STATE_FIELDS = ("name", "phone", "email", "id_number")
-
-
 @router.get("/{customer_id}", responses={404: {"description": "No such customer (then)"}})
 def get_customer(
     customer_id: UUID,
@@ -216,7 +214,7 @@ def get_customer(
     state = system.customers.get(principal, customer_id, version=version, as_of=as_of)
     data = {k: to_json(v) for k, v in vars(state).items()}
     if not may_see_personal_data(principal.role):
-        for field in _PERSONAL_STATE_FIELDS:
+        for field in Customer.PERSONAL_STATE:
             data[field] = mask_value(data[field])
     response.headers["ETag"] = f'"{state.version}"'
     return data
