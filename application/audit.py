@@ -77,7 +77,7 @@ def resolve_key(settings: Settings, *, create: bool) -> bytes | None:
     if not path.exists():
         if not create:
             return None
-        _write_new_key(path)
+        write_new_secret(path)
         log.warning(
             "generated an audit key in %s for signing checkpoints; set KEHU_AUDIT_KEY in"
             " production and keep it away from the database",
@@ -86,10 +86,10 @@ def resolve_key(settings: Settings, *, create: bool) -> bytes | None:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
-def _write_new_key(path: Path) -> None:
-    """Write a fresh key atomically: two processes starting at once agree on one key."""
+def write_new_secret(path: Path) -> None:
+    """Write a fresh secret atomically: two processes starting at once agree on one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -62,3 +62,15 @@ class ProjectionTimeout(ApplicationError):
     code = "read.min_position_timeout"
     status = 504
     title = "Read model did not reach the requested position in time"
+
+
+class ProcessingRestricted(ApplicationError):
+    code = "privacy.processing_restricted"
+    status = 409
+    title = "Processing of this person's data is restricted"
+
+
+class SubjectErased(ApplicationError):
+    code = "privacy.subject_erased"
+    status = 409
+    title = "This person's data was erased"

@@ -190,6 +190,12 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
             "cancel",
         )
     },
+    # A person's PIPL rights (个人信息保护法 arts. 44–47), handled by people: the information
+    # section keeps the records; legal and the manager decide restriction and erasure.
+    "privacy.access": frozenset({Role.MANAGER, Role.INFORMATION, Role.LEGAL}),
+    "privacy.correct": frozenset({Role.MANAGER, Role.INFORMATION, Role.LEGAL}),
+    "privacy.restrict": frozenset({Role.MANAGER, Role.LEGAL}),
+    "privacy.erase": frozenset({Role.MANAGER, Role.LEGAL}),
 }
 
 QUERIES: Mapping[str, frozenset[Role]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from application.context import Role
-from domain.base import personal_fields
+from domain.base import ERASED, personal_layout
 
 SEES_PERSONAL_DATA = frozenset(
     {
@@ -43,8 +43,8 @@ def mask_text(value: str) -> str:
 
 
 def mask_value(value: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or value == ERASED:
+        return value
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
@@ -55,6 +55,16 @@ def mask_value(value: Any) -> Any:
 
 
 def mask_event_payload(event_class: type, payload: dict[str, Any]) -> dict[str, Any]:
-    """Mask the event's fields marked :data:`domain.base.PersonalData`."""
-    marked = personal_fields(event_class)
-    return {k: (mask_value(v) if k in marked else v) for k, v in payload.items()}
+    """Mask the event's personal data (fields marked :data:`domain.base.PersonalData`, and
+    the personal entries of fields marked :class:`domain.base.PersonalEntries`)."""
+    layout = personal_layout(event_class)
+    masked = {}
+    for key, value in payload.items():
+        if key not in layout:
+            masked[key] = value
+        elif layout[key] is None or not isinstance(value, dict):
+            masked[key] = mask_value(value)
+        else:
+            entries = layout[key] or frozenset()
+            masked[key] = {k: (mask_value(v) if k in entries else v) for k, v in value.items()}
+    return masked

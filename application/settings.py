@@ -121,6 +121,26 @@ class Settings(BaseSettings):
         " nothing is signed); on SQLite, if unset, a key is generated in <data_dir>/audit.key"
         " (development and demos only). Keep it away from the database.",
     )
+    master_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Master key that wraps each person's data key (personal data is encrypted"
+        " per person, so that erasing one key erases that person). Required with PostgreSQL;"
+        " on SQLite, if unset, a key is generated in <data_dir>/master.key (development and"
+        " demos only). Keep it away from the database.",
+    )
+    master_keys_retired: SecretStr | None = Field(
+        None,
+        description="Earlier master keys, comma-separated, still able to unwrap data keys until"
+        " `kehu privacy rotate-master-key` has re-wrapped them under KEHU_MASTER_KEY.",
+    )
+    subject_key_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="How long a process keeps a person's data key and PIPL status in memory:"
+        " an erasure or restriction made elsewhere reaches it within this time.",
+    )
     audit_checkpoint_every: int = Field(
         1000, ge=1, le=1_000_000, description="Sign an audit checkpoint every this many events."
     )

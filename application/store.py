@@ -13,10 +13,14 @@ unless the caller pinned a version with If-Match (then it is a conflict).
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
+import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,17 +36,30 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoding,
 )
+from eventsourcing.utils import resolve_topic
 
-from application.context import CommandContext
+from application.context import CommandContext, Role
 from application.errors import (
     AlreadyExists,
     ConcurrencyExhausted,
     IdempotencyKeyReused,
     NotFound,
+    ProcessingRestricted,
+    SubjectErased,
     VersionConflict,
 )
 from application.receipts import CommandReceipt, receipt_id
-from domain.base import Envelope, KehuAggregate, MissingActorError
+from application.subject_keys import (
+    ERASED_STATUS,
+    RESTRICTED,
+    KeyTable,
+    MasterKeys,
+    MemoryKeyTable,
+    SubjectErasedError,
+    SubjectKeys,
+    is_token,
+)
+from domain.base import ERASED, Envelope, KehuAggregate, MissingActorError, personal_layout
 from domain.values import Money
 
 log = logging.getLogger("kehu.store")
@@ -99,8 +116,22 @@ class SetAsList(Transcoding):
         return set(data)
 
 
+#: While a command's events are saved: each event (by ``id``) → its data subject.
+_SUBJECTS: ContextVar[dict[int, UUID] | None] = ContextVar("kehu_subjects", default=None)
+
+
+class PersonalDataWithoutSubject(Exception):
+    """An event with personal data was saved without naming whose it is (a bug: events are
+    saved through :meth:`Kehu.execute` or :meth:`Kehu.record_many`)."""
+
+
 class EnvelopeMapper(Mapper[UUID]):
-    """Refuses to store an aggregate event that carries no audit envelope."""
+    """Refuses to store an aggregate event that carries no audit envelope, and keeps personal
+    data encrypted with its subject's key (application/subject_keys.py): values marked
+    :data:`~domain.base.PersonalData` in events, and an aggregate's ``PERSONAL_STATE`` in
+    snapshots, are stored as tokens; reading gives them back, or :data:`ERASED`."""
+
+    keys: SubjectKeys | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         if not isinstance(domain_event, Snapshot):
@@ -110,7 +141,79 @@ class EnvelopeMapper(Mapper[UUID]):
                     f"{type(domain_event).__qualname__} has no audit envelope:"
                     " an event cannot be stored without an actor"
                 )
+        if self.keys is not None:
+            domain_event = self._sealed(domain_event, self.keys)
         return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        if self.keys is not None:
+            for name, entries in _personal_parts(event).items():
+                value = event.__dict__.get(name)
+                if value is not None:
+                    event.__dict__[name] = _map_entries(value, entries, self._open)
+        return event
+
+    def _sealed(self, event: Any, keys: SubjectKeys) -> Any:
+        parts = _personal_parts(event)
+        if not parts:
+            return event
+        if isinstance(event, Snapshot):
+            subject = cast(KehuAggregate, event.mutate(None)).data_subject(None)
+        else:
+            subject = (_SUBJECTS.get() or {}).get(id(event))
+        if subject is None:
+            raise PersonalDataWithoutSubject(
+                f"{type(event).__qualname__} holds personal data but names no data subject"
+            )
+
+        def seal(text: str) -> str:
+            return keys.encrypt(subject, text.encode("utf-8"))
+
+        sealed = copy.copy(event)
+        for name, entries in parts.items():
+            value = event.__dict__.get(name)
+            if value is not None:
+                sealed.__dict__[name] = _map_entries(value, entries, seal)
+        return sealed
+
+    def _open(self, value: str) -> str:
+        if not is_token(value):
+            return value  # stored before personal data was encrypted
+        assert self.keys is not None
+        plain = self.keys.decrypt(value)
+        return ERASED if plain is None else plain.decode("utf-8")
+
+
+def _personal_parts(event: Any) -> dict[str, frozenset[str] | None]:
+    if isinstance(event, Snapshot):
+        kind = resolve_topic(event.topic)
+        names = getattr(kind, "PERSONAL_STATE", ())
+        if not names:
+            return {}
+        state = dict(event.state)
+        event.__dict__["state"] = state  # sealed and opened entry by entry below
+        return {"state": frozenset(names)}
+    return personal_layout(cast(type, type(event)))
+
+
+def _map_entries(value: Any, entries: frozenset[str] | None, leaf: Callable[[str], str]) -> Any:
+    """Apply ``leaf`` to every text in ``value`` (or in its ``entries`` only)."""
+    if entries is None:
+        return _map_leaves(value, leaf)
+    if not isinstance(value, dict):
+        return value
+    return {k: (_map_leaves(v, leaf) if k in entries else v) for k, v in value.items()}
+
+
+def _map_leaves(value: Any, leaf: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return leaf(value)
+    if isinstance(value, dict):
+        return {k: _map_leaves(v, leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_map_leaves(v, leaf) for v in value]
+    return value
 
 
 # -- results ----------------------------------------------------------------------------
@@ -228,9 +331,25 @@ class Kehu(Application[UUID]):
 
     name = "kehu"
 
-    def __init__(self, env: dict[str, str] | None = None, *, command_retries: int = 10) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        command_retries: int = 10,
+        master_keys: MasterKeys | None = None,
+        key_cache_seconds: float = 10.0,
+    ) -> None:
         super().__init__(env)
         self.command_retries = command_retries
+        datastore = getattr(self.recorder, "datastore", None)
+        if master_keys is None:
+            if datastore is not None:
+                raise ValueError("a SQL event store needs the master key (KEHU_MASTER_KEY)")
+            # The in-memory store lives as long as the process: so may its master key.
+            master_keys = MasterKeys.from_secrets(secrets.token_urlsafe(32))
+        table = KeyTable(self.recorder) if datastore is not None else MemoryKeyTable()
+        self.keys = SubjectKeys(table, master_keys, key_cache_seconds)
+        cast(EnvelopeMapper, self.mapper).keys = self.keys
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(
@@ -433,7 +552,8 @@ class Kehu(Application[UUID]):
             for stored in to_save:
                 object.__setattr__(stored, "envelope", envelope)
             try:
-                recordings = self.save(*to_save) if to_save else []
+                with self._subjects(ctx, command, [(aggregate, pending)]):
+                    recordings = self.save(*to_save) if to_save else []
             except IntegrityError:
                 if rid is not None:
                     prior = self._receipt(rid)
@@ -477,13 +597,56 @@ class Kehu(Application[UUID]):
         """Save many new or changed aggregates in one atomic ``save()``, each event with
         the envelope of ``ctx`` (bulk import and demo data). Returns the last position."""
         envelope = ctx.envelope(command)
-        pending: list[Any] = []
-        for aggregate in aggregates:
-            pending.extend(aggregate.collect_events())
+        batches = [(aggregate, list(aggregate.collect_events())) for aggregate in aggregates]
+        pending = [event for _, events in batches for event in events]
         for stored in pending:
             object.__setattr__(stored, "envelope", envelope)
-        recordings = self.save(*pending)
+        with self._subjects(ctx, command, batches):
+            recordings = self.save(*pending)
         return recordings[-1].notification.id if recordings else self.max_position()
+
+    @contextmanager
+    def _subjects(
+        self,
+        ctx: CommandContext,
+        command: str,
+        batches: Iterable[tuple[KehuAggregate, list[Any]]],
+    ) -> Iterator[None]:
+        """Name each event's data subject for the mapper while it is saved, after refusing
+        what the subjects' PIPL status forbids: any processing of a restricted person's data
+        (but the PIPL requests themselves and the scheduler's facts), and new personal data
+        about an erased person."""
+        subjects: dict[int, UUID] = {}
+        personal: set[UUID] = set()
+        for aggregate, events in batches:
+            for event in events:
+                subject = aggregate.data_subject(event)
+                if subject is not None:
+                    subjects[id(event)] = subject
+                    if personal_layout(cast(type, type(event))):
+                        personal.add(subject)
+        if subjects:
+            statuses = self.keys.statuses(set(subjects.values()))
+            exempt = command.startswith("privacy.") or ctx.principal.role is Role.SYSTEM
+            for subject, status in statuses.items():
+                if status == RESTRICTED and not exempt:
+                    raise ProcessingRestricted(
+                        f"processing of {subject}'s personal data is restricted (PIPL art. 44)",
+                        subject=str(subject),
+                    )
+                if status == ERASED_STATUS and subject in personal:
+                    raise SubjectErased(
+                        f"the personal data of {subject} was erased; none is stored again",
+                        subject=str(subject),
+                    )
+            self.keys.ensure(personal - set(statuses))
+        token = _SUBJECTS.set(subjects)
+        try:
+            yield
+        except SubjectErasedError as error:
+            raise SubjectErased(str(error)) from None
+        finally:
+            _SUBJECTS.reset(token)
 
     def _receipt(self, rid: UUID) -> CommandReceipt | None:
         try:

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -64,23 +64,61 @@ PersonalData = Annotated[T, PERSONAL]
 """Use as ``name: PersonalData[str]`` on an event field that holds personal data."""
 
 
+class PersonalEntries:
+    """Marks the entries of a mapping field that hold personal data, when its other entries
+    do not: ``changes: Annotated[dict[str, Any], PersonalEntries("name", "phone")]``."""
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = frozenset(keys)
+
+    def __repr__(self) -> str:
+        return f"PersonalEntries{tuple(sorted(self.keys))}"
+
+
 @cache
-def personal_fields(event_class: type) -> frozenset[str]:
-    """The names of an event class's fields marked :data:`PersonalData`."""
+def personal_layout(event_class: type) -> dict[str, frozenset[str] | None]:
+    """Where an event class keeps personal data: field name → ``None`` when the whole value
+    is personal, or the set of personal entries of a mapping field."""
     hints = typing.get_type_hints(event_class, include_extras=True)
-    found = set()
+    layout: dict[str, frozenset[str] | None] = {}
     for name, hint in hints.items():
-        if _is_personal(hint):
-            found.add(name)
-    return frozenset(found)
+        entries = _personal_entries(hint)
+        if entries is not None:
+            layout[name] = entries or None
+    return layout
 
 
-def _is_personal(hint: Any) -> bool:
+def personal_fields(event_class: type) -> frozenset[str]:
+    """The names of an event class's fields that hold personal data."""
+    return frozenset(personal_layout(event_class))
+
+
+def _personal_entries(hint: Any) -> frozenset[str] | None:
+    """An empty set for a field marked :data:`PersonalData`, the entries for one marked
+    :class:`PersonalEntries`, None for a field without personal data."""
     if typing.get_origin(hint) is Annotated:
-        if any(isinstance(m, _PersonalDataMarker) for m in hint.__metadata__):
-            return True
-        return _is_personal(typing.get_args(hint)[0])
-    return any(_is_personal(arg) for arg in typing.get_args(hint))
+        for marker in hint.__metadata__:
+            if isinstance(marker, _PersonalDataMarker):
+                return frozenset()
+            if isinstance(marker, PersonalEntries):
+                return marker.keys
+        return _personal_entries(typing.get_args(hint)[0])
+    for arg in typing.get_args(hint):
+        found = _personal_entries(arg)
+        if found is not None:
+            return found
+    return None
+
+
+#: What a personal value reads as once its subject's key was destroyed (crypto-shredding).
+ERASED = "[erased]"
+
+STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "https://kehu.example/staff")
+
+
+def staff_subject(staff_id: str) -> UUID:
+    """The data-subject id of a member of staff (their personal data has its own key)."""
+    return uuid5(STAFF_NAMESPACE, staff_id)
 
 
 class DomainError(Exception):
@@ -164,6 +202,11 @@ class KehuAggregate(Aggregate):
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:
         raise TypeError("kehu aggregates are created with an explicit id")
+
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        """Whose personal data this aggregate's ``event`` (or, for None, its state) holds:
+        their key encrypts it (application/subject_keys.py). None: no personal data."""
+        return None
 
     @classmethod
     def event_names(cls) -> list[str]:

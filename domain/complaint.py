@@ -183,6 +183,9 @@ class Complaint(KehuAggregate):
     #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("description", "remedy_sought")
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        return self.customer_id  # personal data about the customer who raised it
+
     class Lodged(Aggregate.Created):
         customer_id: UUID
         channel: str

@@ -791,6 +791,15 @@ class Contract(KehuAggregate):
         "amendment_signatory_names",
     )
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        """The first customer party: the customer's name and their signatories are kept
+        under that customer's key (an organisation-only contract: the contract's own)."""
+        for party in getattr(self, "parties", {}).values():
+            if party.get("customer_id") is not None:
+                customer_id = party["customer_id"]
+                return customer_id if isinstance(customer_id, UUID) else UUID(str(customer_id))
+        return self.id
+
     class Drafted(Aggregate.Created):
         """起草."""
 

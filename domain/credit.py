@@ -350,6 +350,9 @@ class CreditProfile(KehuAggregate):
     #: State attributes that hold personal data.
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ()
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        return self.customer_id  # personal data about the customer who raised it
+
     class Opened(Aggregate.Created):
         customer_id: UUID
         currency: str

@@ -36,15 +36,17 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.base import (
+    ERASED,
     DomainError,
     KehuAggregate,
     PersonalData,
+    PersonalEntries,
     aware,
     choose,
 )
@@ -184,6 +186,27 @@ STATUS_LABELS: Mapping[CustomerStatus, str] = {
 
 class CustomerError(DomainError):
     code = "customer.error"
+
+
+#: The customer's identifying fields: personal data wherever they appear.
+IDENTITY_FIELDS = ("name", "phone", "email", "id_number")
+
+
+class CustomerErased(CustomerError):
+    code = "customer.erased"
+
+
+class AlreadyRestricted(CustomerError):
+    code = "customer.already_restricted"
+
+
+class NotRestricted(CustomerError):
+    code = "customer.not_restricted"
+
+
+class NothingToCorrect(CustomerError):
+    code = "customer.nothing_to_correct"
+    kind = "invalid"
 
 
 class CustomerIdentityMissing(CustomerError):
@@ -438,6 +461,9 @@ class Customer(KehuAggregate):
     #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("name", "phone", "email", "id_number")
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        return self.id
+
     EDITABLE_FIELDS: ClassVar[tuple[str, ...]] = (
         "name",
         "phone",
@@ -464,7 +490,44 @@ class Customer(KehuAggregate):
     class ProfileUpdated(Aggregate.Event):
         """Only the changed fields are recorded."""
 
-        changes: PersonalData[dict[str, Any]]
+        changes: Annotated[dict[str, Any], PersonalEntries(*IDENTITY_FIELDS)]
+
+    # -- PIPL requests (个人信息保护法 arts. 44–47): the person's rights, each recorded -----
+
+    class DataCopyProvided(Aggregate.Event):
+        """查阅、复制 (art. 45): a copy of everything kehu holds about the person was given."""
+
+        request_id: str
+        format: str
+        sha256: str
+        at: datetime
+
+    class PersonalDataCorrected(Aggregate.Event):
+        """更正 (art. 46): new values, recorded as new facts; nothing is rewritten."""
+
+        request_id: str
+        changes: Annotated[dict[str, Any], PersonalEntries(*IDENTITY_FIELDS)]
+        at: datetime
+
+    class ProcessingRestricted(Aggregate.Event):
+        """限制处理 (art. 44): the data is only stored until the restriction is lifted."""
+
+        request_id: str
+        reason: str
+        at: datetime
+
+    class RestrictionLifted(Aggregate.Event):
+        request_id: str
+        reason: str
+        at: datetime
+
+    class PersonalDataErased(Aggregate.Event):
+        """删除 (art. 47): the person's key is destroyed after this is recorded, so every
+        personal value about them reads as erased; the facts (amounts, dates, ratings) stay."""
+
+        request_id: str
+        reason: str
+        at: datetime
 
     class AccountManagerAssigned(Aggregate.Event):
         manager_id: str
@@ -852,6 +915,105 @@ class Customer(KehuAggregate):
     def _profile_updated(self, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(self, name, list(value) if name == "tags" else value)
+
+    # -- PIPL requests -----------------------------------------------------------------
+
+    #: ``active``, ``restricted`` (storage only) or ``erased``.
+    privacy: str = "active"
+
+    def _not_erased(self) -> None:
+        if self.privacy == "erased":
+            raise CustomerErased(f"the personal data of customer {self.id} was erased")
+
+    def provide_data_copy(self, request_id: str, format: str, sha256: str, at: datetime) -> None:
+        rid = _clean_text("request_id", request_id, max_length=64)
+        if format not in ("json", "markdown", "zip"):
+            raise InvalidCustomerField("format must be json, markdown or zip", field="format")
+        digest = _clean_text("sha256", sha256, max_length=64)
+        self._data_copy_provided(
+            request_id=rid, format=format, sha256=digest, at=self._moment("at", at)
+        )
+
+    @event(DataCopyProvided)
+    def _data_copy_provided(self, request_id: str, format: str, sha256: str, at: datetime) -> None:
+        pass
+
+    def correct_personal_data(self, request_id: str, at: datetime, **fields: Any) -> None:
+        """Correct identifying fields at the person's request (PIPL art. 46)."""
+        self._not_erased()
+        rid = _clean_text("request_id", request_id, max_length=64)
+        unknown = sorted(set(fields) - set(IDENTITY_FIELDS))
+        if unknown:
+            raise InvalidCustomerField(
+                f"only {', '.join(IDENTITY_FIELDS)} are corrected this way", field=unknown[0]
+            )
+        normalised = {
+            name: (
+                (str(ResidentIdNumber.parse(value)) if value else None)
+                if name == "id_number"
+                else self._normalise(name, value)
+            )
+            for name, value in fields.items()
+        }
+        if normalised.get("id_number") and self.kind == CustomerKind.ENTERPRISE:
+            raise InvalidCustomerField(
+                "an enterprise has a USCC, not a resident ID number", field="id_number"
+            )
+        changes = {k: v for k, v in normalised.items() if getattr(self, k) != v}
+        if not changes:
+            raise NothingToCorrect("the corrected values equal the recorded ones")
+        if changes.get("phone", self.phone) is None and changes.get("email", self.email) is None:
+            raise CustomerIdentityMissing("a customer keeps a mobile phone or an email")
+        self._personal_data_corrected(request_id=rid, changes=changes, at=self._moment("at", at))
+
+    @event(PersonalDataCorrected)
+    def _personal_data_corrected(
+        self, request_id: str, changes: dict[str, Any], at: datetime
+    ) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def restrict_processing(self, request_id: str, reason: str, at: datetime) -> None:
+        self._not_erased()
+        if self.privacy == "restricted":
+            raise AlreadyRestricted(f"processing of customer {self.id} is already restricted")
+        self._processing_restricted(
+            request_id=_clean_text("request_id", request_id, max_length=64),
+            reason=_clean_text("reason", reason, max_length=500),
+            at=self._moment("at", at),
+        )
+
+    @event(ProcessingRestricted)
+    def _processing_restricted(self, request_id: str, reason: str, at: datetime) -> None:
+        self.privacy = "restricted"
+
+    def lift_restriction(self, request_id: str, reason: str, at: datetime) -> None:
+        if self.privacy != "restricted":
+            raise NotRestricted(f"processing of customer {self.id} is not restricted")
+        self._restriction_lifted(
+            request_id=_clean_text("request_id", request_id, max_length=64),
+            reason=_clean_text("reason", reason, max_length=500),
+            at=self._moment("at", at),
+        )
+
+    @event(RestrictionLifted)
+    def _restriction_lifted(self, request_id: str, reason: str, at: datetime) -> None:
+        self.privacy = "active"
+
+    def erase_personal_data(self, request_id: str, reason: str, at: datetime) -> None:
+        self._not_erased()
+        self._personal_data_erased(
+            request_id=_clean_text("request_id", request_id, max_length=64),
+            reason=_clean_text("reason", reason, max_length=500),
+            at=self._moment("at", at),
+        )
+
+    @event(PersonalDataErased)
+    def _personal_data_erased(self, request_id: str, reason: str, at: datetime) -> None:
+        self.privacy = "erased"
+        for name in IDENTITY_FIELDS:
+            if getattr(self, name, None) is not None:
+                setattr(self, name, ERASED)
 
     # -- relationship ----------------------------------------------------------------
 

@@ -142,6 +142,9 @@ class ServiceRequest(KehuAggregate):
     #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("description",)
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        return self.customer_id  # personal data about the customer who raised it
+
     class Opened(Aggregate.Created):
         """受理."""
 

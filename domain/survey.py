@@ -237,6 +237,9 @@ class Survey(KehuAggregate):
     #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("comment",)
 
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        return self.customer_id  # personal data about the customer who raised it
+
     class Requested(Aggregate.Created):
         """发起调查: ``handler_id`` and ``segment`` as they stood when it was requested."""
 

@@ -40,7 +40,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.base import DomainError, KehuAggregate, PersonalData
+from domain.base import DomainError, KehuAggregate, PersonalData, staff_subject
 from domain.guards import Guards
 
 MAX_SESSIONS: Final = 50
@@ -229,6 +229,12 @@ class Training(KehuAggregate):
 
     #: State attributes that hold personal data (masked for roles that may not see it).
     PERSONAL_STATE: ClassVar[tuple[str, ...]] = ("staff_names", "feedback_comments")
+
+    def data_subject(self, event: object | None = None) -> UUID | None:
+        """A participant's own key for what an event says about them (their name, their
+        feedback); the training's key for the state, which lists everyone."""
+        staff_id = getattr(event, "staff_id", None)
+        return staff_subject(staff_id) if isinstance(staff_id, str) else self.id
 
     class Scheduled(Aggregate.Created):
         """培训排期."""

@@ -25,6 +25,7 @@ from application.errors import ProjectionTimeout
 from application.forecast import ForecastService
 from application.keys import ApiKeys
 from application.membership import MembershipService
+from application.pipl import PiplService
 from application.policies import (
     AtRiskRule,
     ContractDeadlines,
@@ -38,6 +39,7 @@ from application.policies import (
 from application.service_requests import ServiceRequestService
 from application.settings import Settings
 from application.store import Kehu
+from application.subject_keys import master_keys_for
 from application.surveys import SurveyService
 from application.trainings import TrainingService
 from domain.calendar import BusinessCalendar, default_calendar
@@ -87,6 +89,8 @@ class System:
     campaigns: CampaignService
     trainings: TrainingService
     keys: ApiKeys
+    #: A person's PIPL requests: copy, correction, restriction, erasure.
+    pipl: PiplService
     customer_queries: CustomerQueries
     complaint_queries: ComplaintQueries
     service_request_queries: ServiceRequestQueries
@@ -268,7 +272,11 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
     store = Kehu(
         settings.event_store_env(create_table=create_tables),
         command_retries=settings.command_retries,
+        master_keys=master_keys_for(settings, create=True),
+        key_cache_seconds=settings.subject_key_cache_seconds,
     )
+    if create_tables:
+        store.keys.table.create()
     views = ViewStore(settings.read_model_env(create_table=create_tables))
     calendar = default_calendar(lenient=True)  # views must not stall on next year's notice
     policy = (
@@ -326,6 +334,11 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         return customer_queries.records_of(customer_id)
 
     contracts = ContractService(store, clock, records_of)
+
+    def subject_records(customer_id: UUID) -> list[UUID]:
+        assembled[0].wait_for(store.max_position())
+        return customer_queries.subject_records(customer_id)
+
     vip_policies = load_policy_book(settings.vip_policy_file)
     membership = MembershipService(store, clock, vip_policies, default_calendar())
 
@@ -409,6 +422,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         campaigns=CampaignService(store, clock, count_segment=count_segment),
         trainings=TrainingService(store, clock),
         keys=ApiKeys(store),
+        pipl=PiplService(store, subject_records, clock),
         customer_queries=customer_queries,
         complaint_queries=complaint_queries,
         service_request_queries=request_queries,

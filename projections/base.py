@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -41,7 +42,34 @@ from eventsourcing.persistence import (
 from eventsourcing.projection import Projection
 from eventsourcing.utils import Environment
 
+from domain.base import ERASED
+from domain.customer import Customer
+
 log = logging.getLogger("kehu.projections")
+
+
+def reclaim_space(datastore: Any, tables: Sequence[str]) -> None:
+    """Make replaced row contents (an erased person's data) leave the database files.
+
+    PostgreSQL keeps old row versions in the table's pages, even after a plain ``VACUUM``:
+    ``VACUUM FULL`` rewrites the tables (a short exclusive lock; erasures are rare). SQLite,
+    with ``secure_delete`` on, has overwritten them in the database file; the write-ahead
+    log may still hold the old pages, so it is checkpointed and truncated."""
+    if hasattr(datastore, "schema"):
+        with datastore.get_connection() as conn:
+            conn.autocommit = True
+            try:
+                for table in tables:
+                    conn.execute(f"VACUUM FULL {table}")
+            finally:
+                conn.autocommit = False
+        return
+    with datastore.get_connection(commit=True) as conn:
+        cursor = conn.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()
+        if busy is not None and busy[0]:
+            log.warning("the SQLite write-ahead log was busy; it is truncated at the next erasure")
 
 
 class ViewStore:
@@ -67,6 +95,10 @@ class ViewStore:
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=commit) as raw:
+            if commit and not self.is_postgres:
+                # Overwrite what is deleted or replaced (an erased person's data), rather
+                # than leaving it in free pages.
+                raw.execute("PRAGMA secure_delete = ON")
             yield Cursor(self, raw)
 
     def insert_tracking(self, cursor: Cursor, tracking: Tracking) -> None:
@@ -233,10 +265,24 @@ class KehuProjection(Projection[TrackingRecorder]):
     #: Tables the view keeps that are not derived from events (left out of a verified
     #: rebuild's comparison and of a reset).
     kept_tables: frozenset[str] = frozenset()
+    #: Columns holding a customer's personal data: (table, the column naming the customer,
+    #: the personal columns), overwritten with ``[erased]`` when the customer's personal data
+    #: is erased (rows rebuilt later read it erased from the events themselves).
+    personal_columns: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = ()
 
     def __init__(self, views: ViewStore) -> None:
         super().__init__(view=views.tracking)
         self.views = views
+
+    def erase_subject(self, customer_id: UUID, cursor: Cursor) -> None:
+        for table, key, columns in self.personal_columns:
+            assignments = ", ".join(
+                f"{column} = CASE WHEN {column} IS NULL THEN NULL ELSE ? END" for column in columns
+            )
+            cursor.execute(
+                f"UPDATE {self.t(table)} SET {assignments} WHERE {key} = ?",
+                [*([ERASED] * len(columns)), str(customer_id)],
+            )
 
     @property
     def tracking_name(self) -> str:
@@ -287,12 +333,18 @@ class KehuProjection(Projection[TrackingRecorder]):
 
         ``positions`` are the events' own global positions (a view that keeps them, such
         as the audit trail, needs them; the others ignore them)."""
+        erased = False
         with self.views.transaction(commit=True) as cursor:
             # Tracking first: it takes the write lock at once (SQLite), and a second
             # worker on the same position fails here before doing any work.
             self.views.insert_tracking(cursor, Tracking(self.tracking_name, last_position))
             for event in events:
                 self.apply(event, cursor)
+                if self.personal_columns and isinstance(event, Customer.PersonalDataErased):
+                    self.erase_subject(event.originator_id, cursor)
+                    erased = True
+        if erased:
+            reclaim_space(self.views.datastore, [self.t(t) for t, _, _ in self.personal_columns])
 
     def position(self) -> int:
         return self.views.max_tracking_id(self.tracking_name)

@@ -584,6 +584,10 @@ class ContractProjection(KehuProjection):
     ``contract_instalment``, ``contract_payment`` and ``contract_breach``."""
 
     name = "contracts"
+    personal_columns = (
+        ("contract_view", "party_a_customer_id", ("party_a_customer_name",)),
+        ("contract_view", "party_b_customer_id", ("party_b_customer_name",)),
+    )
 
     def ddl(self) -> list[str]:
         t = self.t

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from domain.credit import credit_profile_id
 from domain.customer import Customer
 from projections.base import Cursor, KehuProjection, ViewStore, Where, opt_date, opt_datetime
 
@@ -98,6 +99,7 @@ class CustomerProjection(KehuProjection):
     """Keeps ``customer_view`` and ``customer_tag``."""
 
     name = "customers"
+    personal_columns = (("customer_view", "id", ("name", "phone", "email")),)
 
     def ddl(self) -> list[str]:
         view, tags = self.t("customer_view"), self.t("customer_tag")
@@ -176,10 +178,35 @@ class CustomerProjection(KehuProjection):
 
     @apply.register
     def profile_updated(self, event: Customer.ProfileUpdated, cursor: Cursor) -> None:
+        self._changed(event, event.changes, cursor)
+
+    @apply.register
+    def personal_data_corrected(
+        self, event: Customer.PersonalDataCorrected, cursor: Cursor
+    ) -> None:
+        self._changed(event, event.changes, cursor)
+
+    @apply.register
+    def data_copy_provided(self, event: Customer.DataCopyProvided, cursor: Cursor) -> None:
+        self._touch(cursor, event, "", [])
+
+    @apply.register
+    def processing_restricted(self, event: Customer.ProcessingRestricted, cursor: Cursor) -> None:
+        self._touch(cursor, event, "", [])
+
+    @apply.register
+    def restriction_lifted(self, event: Customer.RestrictionLifted, cursor: Cursor) -> None:
+        self._touch(cursor, event, "", [])
+
+    @apply.register
+    def personal_data_erased(self, event: Customer.PersonalDataErased, cursor: Cursor) -> None:
+        self._touch(cursor, event, "", [])  # the columns: KehuProjection.erase_subject
+
+    def _changed(self, event: Any, changes: dict[str, Any], cursor: Cursor) -> None:
         columns = {"name", "phone", "email", "segment", "source", "marketing_consent", "tags"}
         assignments: list[str] = []
         params: list[Any] = []
-        for field, value in event.changes.items():
+        for field, value in changes.items():
             if field not in columns:
                 continue
             assignments.append(f"{field} = ?")
@@ -313,6 +340,28 @@ class CustomerQueries:
         if where.tag:
             condition.raw(f"id IN (SELECT customer_id FROM {self.tags} WHERE tag = ?)", where.tag)
         return condition.contains("name", where.name_contains)
+
+    def subject_records(self, customer_id: UUID) -> list[UUID]:
+        """Every record that holds the customer's personal data besides their own (for a
+        PIPL copy): complaints, service requests, contracts they are a party to, surveys,
+        and their credit profile."""
+        found = self.records_of(customer_id)
+        key = str(customer_id)
+        with self.views.transaction(commit=False) as cursor:
+            for sql, params in (
+                (
+                    f"SELECT id FROM {self.views.table('contract_view')}"
+                    " WHERE party_a_customer_id = ? OR party_b_customer_id = ? ORDER BY id",
+                    [key, key],
+                ),
+                (
+                    f"SELECT id FROM {self.views.table('survey_view')}"
+                    " WHERE customer_id = ? ORDER BY id",
+                    [key],
+                ),
+            ):
+                found += [UUID(row["id"]) for row in cursor.execute(sql, params).fetchall()]
+        return [*found, credit_profile_id(customer_id)]
 
     def records_of(self, customer_id: UUID) -> list[UUID]:
         """The complaints and service requests recorded for a customer (the customer's

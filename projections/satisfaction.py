@@ -141,6 +141,7 @@ class SurveyProjection(KehuProjection):
     """Keeps ``survey_view``, ``survey_action`` and ``survey_case``."""
 
     name = "surveys"
+    personal_columns = (("survey_view", "customer_id", ("comment",)),)
 
     def ddl(self) -> list[str]:
         view, actions, cases = self.t("survey_view"), self.t("survey_action"), self.t("survey_case")

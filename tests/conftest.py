@@ -20,6 +20,8 @@ from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+#: PostgreSQL has no fallback master key (application/subject_keys.py): the tests bring one.
+TEST_MASTER_KEY = "kehu-test-master-key-not-a-secret"
 _pg_status: dict[str, str | None] = {}
 
 
@@ -61,7 +63,7 @@ def make_settings(kind: str, tmp_path: object, **overrides: object) -> Settings:
         store="postgres",
         database_url=postgres_dsn(),
         postgres_schema=schema,
-        **overrides,
+        **{"master_key": TEST_MASTER_KEY, **overrides},
     )
 
 

@@ -247,8 +247,8 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
             assert refused == []
         elif role is Role.SYSTEM:
             # Only people approve limits (four eyes) and review contested automated
-            # ratings (PIPL art. 24) or contracts (the legal review); kehu's own policies
-            # never do.
+            # ratings (PIPL art. 24), contracts (the legal review) or a person's PIPL
+            # requests; kehu's own policies never do.
             assert sorted(refused) == [
                 "contracts.approve",
                 "contracts.reject",
@@ -258,6 +258,10 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
                 "credit.review_contest",
                 "customers.review_service",
                 "customers.review_vip",
+                "privacy.access",
+                "privacy.correct",
+                "privacy.erase",
+                "privacy.restrict",
             ]
         else:
             assert refused, role
