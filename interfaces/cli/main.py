@@ -21,6 +21,7 @@ from interfaces.bootstrap import System, build, init_storage
 from interfaces.cli.audit import audit_app
 from interfaces.cli.audit_trail import trail_command
 from interfaces.cli.models import models_app
+from interfaces.cli.privacy import privacy_app
 from interfaces.cli.progress import Rate, catch_up, console, progress_bar
 from interfaces.cli.projections import projections_app
 
@@ -34,6 +35,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
 app.add_typer(models_app, name="models")
+app.add_typer(privacy_app, name="privacy")
 audit_app.command("trail")(trail_command)  # kehu audit trail
 
 CLI_ADMIN = Principal(
