@@ -22,6 +22,7 @@ from application.errors import Forbidden, ProcessingRestricted, SubjectErased
 from application.settings import Settings
 from application.subject_keys import TOKEN_PREFIX
 from domain.base import ERASED
+from domain.contract import Contract
 from domain.customer import Customer, CustomerErased, NothingToCorrect
 from interfaces.bootstrap import System, build, init_storage
 from tests.conftest import drop_schema, make_settings, postgres_dsn
@@ -288,3 +289,36 @@ def test_master_key_rotation_rewraps_every_key_and_keeps_data_readable(
     finally:
         if first.store == "postgres":
             drop_schema(first.postgres_schema)
+
+
+def test_erasure_reaches_the_contracts_the_person_signed(
+    kehu: System, pipl_settings: Settings
+) -> None:
+    from tests.integration.test_contract_store import TERMS
+
+    customer = person(kehu)
+    contract = kehu.contracts.draft(
+        as_(ADMIN),
+        number="HT-PIPL-1",
+        title="个人服务合同",
+        party_a={"kind": "customer", "customer_id": customer, "signatories": [NAME]},
+        party_b={"kind": "organisation", "name": "杭州客乎科技有限公司", "signatories": ["刘建国"]},
+        terms=TERMS,
+        leading_party="b",
+        at=at(2025, 10, 8, 9, 0),
+    ).id
+    kehu.contracts.submit_for_review(as_(ADMIN), contract, at=at(2025, 10, 9, 9, 0))
+    kehu.contracts.approve(as_(LEGAL), contract, comments="ok", at=at(2025, 10, 9, 10, 0))
+    kehu.contracts.sign(
+        as_(ADMIN), contract, party="a", signatory=NAME, method="seal", signed_at=at(2025, 10, 10)
+    )
+    kehu.catch_up()
+    assert NAME in found(database_bytes(kehu, pipl_settings))
+
+    kehu.pipl.erase(as_(LEGAL), customer, "PIPL-7", "asked")
+    kehu.catch_up()
+
+    assert found(database_bytes(kehu, pipl_settings)) == []
+    signed = kehu.store.history(contract)[-1]
+    assert signed.payload["signatory"] == ERASED
+    assert kehu.store.load(contract, Contract).customer_names == {"a": ERASED}
