@@ -192,18 +192,24 @@ class KeyTable:
                     )
         return found
 
-    def insert(self, rows: list[KeyRow]) -> None:
-        """Insert new keys; a subject another process keyed first keeps that key."""
+    def insert(self, rows: list[KeyRow]) -> set[UUID]:
+        """Insert new keys; a subject another process keyed first keeps that key. Returns
+        the subjects whose keys were inserted here."""
         now = datetime.now(UTC).isoformat()
+        inserted: set[UUID] = set()
         with self._cursor() as cursor:
             for row in rows:
                 cursor.execute(
                     self._sql(
                         f"INSERT INTO {self.table} (subject_id, key_id, wrapped, status,"
                         " changed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO NOTHING"
+                        " RETURNING subject_id"
                     ),
                     (row.subject.hex, row.key_id, row.wrapped, row.status, now),
                 )
+                if cursor.fetchone() is not None:
+                    inserted.add(row.subject)
+        return inserted
 
     def set_status(self, subject: UUID, status: str) -> None:
         now = datetime.now(UTC).isoformat()
@@ -269,9 +275,11 @@ class MemoryKeyTable:
     def get(self, subjects: Iterable[UUID]) -> dict[UUID, KeyRow]:
         return {s: self.rows[s] for s in subjects if s in self.rows}
 
-    def insert(self, rows: list[KeyRow]) -> None:
+    def insert(self, rows: list[KeyRow]) -> set[UUID]:
+        inserted = {row.subject for row in rows if row.subject not in self.rows}
         for row in rows:
             self.rows.setdefault(row.subject, row)
+        return inserted
 
     def set_status(self, subject: UUID, status: str) -> None:
         row = self.rows.get(subject)
@@ -341,16 +349,20 @@ class SubjectKeys:
         if not wanted:
             return
         known = self._rows(wanted)
-        new = []
-        for subject in wanted - set(known):
-            data_key = secrets.token_bytes(32)
-            new.append(
-                KeyRow(subject, self.master.current_id, self.master.wrap(subject, data_key), ACTIVE)
-            )
-        if new:
-            self.table.insert(new)
-            self.forget(row.subject for row in new)
-            self._rows(row.subject for row in new)
+        new: dict[UUID, bytes] = {s: secrets.token_bytes(32) for s in wanted - set(known)}
+        if not new:
+            return
+        rows = [
+            KeyRow(s, self.master.current_id, self.master.wrap(s, key), ACTIVE)
+            for s, key in new.items()
+        ]
+        inserted = self.table.insert(rows)
+        now = time.monotonic()
+        with self._lock:
+            for row in rows:
+                if row.subject in inserted:
+                    self._cache[row.subject] = (now, row, AESGCM(new[row.subject]))
+        self._rows(set(new) - inserted)  # keyed by another process first: take that key
 
     def statuses(self, subjects: Iterable[UUID]) -> dict[UUID, str]:
         """Each known subject's status (``active``, ``restricted`` or ``erased``)."""
