@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -379,6 +380,27 @@ class ProjectionWorker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.errors: dict[str, str] = {}
+        # The projections follow the same log at about the same pace: each event is decoded
+        # (and its personal data decrypted) once for all of them, not once per view.
+        self._decoded: OrderedDict[int, Any] = OrderedDict()
+        self._decoded_lock = threading.Lock()
+        self._decoded_capacity = max(batch_size, 1) * 4 * max(len(self.projections), 1)
+
+    def _events(self, notifications: Sequence[Any]) -> list[Any]:
+        with self._decoded_lock:
+            cached = [self._decoded.get(n.id) for n in notifications]
+        missing = [n for n, event in zip(notifications, cached, strict=True) if event is None]
+        if not missing:
+            return cached
+        decoded = {n.id: self.mapper.to_domain_event(n) for n in missing}
+        with self._decoded_lock:
+            self._decoded.update(decoded)
+            while len(self._decoded) > self._decoded_capacity:
+                self._decoded.popitem(last=False)
+        return [
+            e if e is not None else decoded[n.id]
+            for n, e in zip(notifications, cached, strict=True)
+        ]
 
     def catch_up(
         self,
@@ -396,7 +418,7 @@ class ProjectionWorker:
             )
             if not notifications:
                 break
-            events = [self.mapper.to_domain_event(n) for n in notifications]
+            events = self._events(notifications)
             position = notifications[-1].id
             projection.process_batch(events, position, positions=[n.id for n in notifications])
             seen += len(notifications)
