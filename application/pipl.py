@@ -99,20 +99,29 @@ class PiplService:
         )
 
     def provide_copy(
-        self, ctx: CommandContext, customer_id: UUID, request_id: str, *, at: datetime | None = None
-    ) -> tuple[CommandResult, PersonalDataCopy]:
-        """The copy, and its giving recorded with the JSON's SHA-256."""
+        self,
+        ctx: CommandContext,
+        customer_id: UUID,
+        request_id: str,
+        *,
+        format: str = "json",
+        at: datetime | None = None,
+    ) -> tuple[CommandResult, bytes, str]:
+        """The copy in ``format`` (``json`` or ``markdown``), its SHA-256, and its giving
+        recorded with that SHA-256."""
         authorize(ctx.principal, "privacy.access")
         copy = self.copy(ctx.principal, customer_id)
+        content = copy.document if format == "markdown" else copy.json
+        digest = hashlib.sha256(content).hexdigest()
         moment = at or self.clock()
         result = self.store.execute(
             ctx,
             "privacy.access",
             kind=Customer,
             target=customer_id,
-            act=lambda c: c.provide_data_copy(request_id, "json", copy.sha256, moment),
+            act=lambda c: c.provide_data_copy(request_id, format, digest, moment),
         )
-        return result, copy
+        return result, content, digest
 
     # -- correction, restriction, erasure -------------------------------------------------
 

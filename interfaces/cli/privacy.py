@@ -36,20 +36,22 @@ def copy(
     out: Annotated[Path, typer.Option(help="Directory for the JSON and the readable copy")],
 ) -> None:
     """查阅、复制 (PIPL art. 45): write everything kehu holds about the person, as
-    ``<id>.json`` and ``<id>.md``, and record that the copy was given."""
+    ``<id>.json`` and ``<id>.md``, and record each copy given with its SHA-256."""
     system = _system()
     try:
         system.catch_up()
-        result, personal = system.pipl.provide_copy(_ctx(), customer_id, request_id)
+        out.mkdir(parents=True, exist_ok=True)
+        for format, suffix in (("json", "json"), ("markdown", "md")):
+            result, content, digest = system.pipl.provide_copy(
+                _ctx(), customer_id, request_id, format=format
+            )
+            (out / f"{customer_id}.{suffix}").write_bytes(content)
+            console.print(
+                f"[green]{customer_id}.{suffix}[/green] written to {out} (sha256 {digest},"
+                f" recorded at position {result.position})"
+            )
     finally:
         system.close()
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{customer_id}.json").write_bytes(personal.json)
-    (out / f"{customer_id}.md").write_bytes(personal.document)
-    console.print(
-        f"[green]copy written[/green] to {out} (sha256 {personal.sha256}, recorded at"
-        f" position {result.position})"
-    )
 
 
 @privacy_app.command("erase")

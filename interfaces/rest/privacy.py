@@ -57,16 +57,17 @@ def copy_personal_data(
     """查阅、复制 (PIPL art. 45): everything kehu holds about the person — their record,
     complaints, service requests, credit profile (with its explained ratings), contracts,
     surveys and every event with who recorded it. Recorded as `Customer.DataCopyProvided`
-    with the SHA-256 of the JSON copy."""
-    result, copy = system.pipl.provide_copy(ctx, customer_id, body.request_id)
+    with the SHA-256 of what was given."""
+    result, content, digest = system.pipl.provide_copy(
+        ctx, customer_id, body.request_id, format=body.format
+    )
     headers = {
-        "X-Kehu-Sha256": copy.sha256,
+        "X-Kehu-Sha256": digest,
         "X-Kehu-Position": str(result.position),
         "X-Kehu-Version": str(result.version),
     }
-    if body.format == "markdown":
-        return Response(copy.document, media_type="text/markdown; charset=utf-8", headers=headers)
-    return Response(copy.json, media_type="application/json", headers=headers)
+    media = "text/markdown; charset=utf-8" if body.format == "markdown" else "application/json"
+    return Response(content, media_type=media, headers=headers)
 
 
 @router.post(

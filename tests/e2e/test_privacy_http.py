@@ -48,7 +48,10 @@ def test_the_copy_is_recorded_with_the_checksum_of_what_was_given(served: Served
     with served.client("admin") as client:
         history = client.get(f"/api/v1/customers/{customer}/history").json()
     provided = [e for e in history if e["type"] == "Customer.DataCopyProvided"]
-    assert [e["payload"]["sha256"] for e in provided] == [response.headers["X-Kehu-Sha256"]]
+    assert [(e["payload"]["format"], e["payload"]["sha256"]) for e in provided] == [
+        ("json", response.headers["X-Kehu-Sha256"]),
+        ("markdown", hashlib.sha256(document.content).hexdigest()),
+    ]
 
 
 def test_refusals_are_problems_with_stable_codes_and_record_nothing(served: Served) -> None:

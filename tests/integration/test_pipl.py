@@ -238,15 +238,17 @@ def test_correction_is_a_new_event_and_the_copy_holds_everything(kehu: System) -
     assert types[0] == "Customer.Registered"
     assert "Customer.PersonalDataCorrected" in types
     kehu.catch_up()
-    result, copy = kehu.pipl.provide_copy(as_(LEGAL), customer, "PIPL-6")
-    data = json.loads(copy.json)
+    copy = kehu.pipl.copy(LEGAL, customer)
+    result, content, digest = kehu.pipl.provide_copy(as_(LEGAL), customer, "PIPL-6")
+    assert content == copy.json
+    data = json.loads(content)
     kinds = sorted(r["type"] for r in data["records"])
     assert kinds == ["Complaint", "Customer", "ServiceRequest"]
     assert any(e["type"] == "Complaint.Lodged" for e in data["events"])
     assert "司马更正" in copy.document.decode()
     last = kehu.store.history(customer)[-1]
     assert last.type == "Customer.DataCopyProvided"
-    assert last.payload["sha256"] == copy.sha256
+    assert last.payload["sha256"] == digest == copy.sha256
     assert result.position == kehu.store.max_position()
 
 
