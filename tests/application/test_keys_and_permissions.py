@@ -248,7 +248,7 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
         elif role is Role.SYSTEM:
             # Only people approve limits (four eyes) and review contested automated
             # ratings (PIPL art. 24) or contracts (the legal review); kehu's own policies
-            # never do.
+            # never do, nor do they hand out API keys.
             assert sorted(refused) == [
                 "contracts.approve",
                 "contracts.reject",
@@ -258,6 +258,7 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
                 "credit.review_contest",
                 "customers.review_service",
                 "customers.review_vip",
+                "keys.manage",
             ]
         else:
             assert refused, role
