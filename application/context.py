@@ -49,11 +49,16 @@ ROLE_LABELS: dict[Role, str] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: a person's or a machine's API key, or kehu itself."""
+    """An authenticated caller: a person's or a machine's API key, or kehu itself.
+
+    ``scopes`` narrows the role: ``None`` is everything the role may do; otherwise only the
+    actions the scopes name (``customers.read``) or cover (``customers.*``), checked by
+    :func:`application.permissions.authorize` after the role."""
 
     id: str
     role: Role
     name: str = ""
+    scopes: frozenset[str] | None = None
 
 
 SYSTEM = Principal(id="system", role=Role.SYSTEM, name="kehu")

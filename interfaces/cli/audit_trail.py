@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from application.context import Role
+from application.permissions import authorize
 from application.settings import Settings
 from domain.calendar import SHANGHAI
 from interfaces.bootstrap import System, build, init_storage
+from interfaces.cli.operator import CLI_OPERATOR, acts
 from interfaces.cli.progress import catch_up
 from projections.audit import AuditEntry, AuditFilter, AuditTrailProjection
 
@@ -92,6 +94,7 @@ def _table(entries: list[AuditEntry], total: int) -> Table:
     return table
 
 
+@acts("audit.trail")
 def trail_command(
     actor: Annotated[str | None, typer.Option(help="The principal that acted")] = None,
     role: Annotated[Role | None, typer.Option(help="The role it acted in")] = None,
@@ -145,6 +148,7 @@ def trail_command(
         init_storage(settings)
     system = build(settings)
     try:
+        authorize(CLI_OPERATOR, "audit.trail")
         _catch_up(system)
         entries, total = system.audit_queries.trail(where, 0, limit, descending=newest_first)
     finally:

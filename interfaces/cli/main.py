@@ -7,12 +7,14 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from application.context import CommandContext, Principal, Role
+from application.clock import utc_now
+from application.context import CommandContext, Role
 from application.demo import seed
 from application.errors import ApplicationError
 from application.settings import Settings
@@ -21,6 +23,7 @@ from interfaces.bootstrap import System, build, init_storage
 from interfaces.cli.audit import audit_app
 from interfaces.cli.audit_trail import trail_command
 from interfaces.cli.models import models_app
+from interfaces.cli.operator import CLI_OPERATOR, acts
 from interfaces.cli.privacy import privacy_app
 from interfaces.cli.progress import Rate, catch_up, console, progress_bar
 from interfaces.cli.projections import projections_app
@@ -37,10 +40,6 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(models_app, name="models")
 app.add_typer(privacy_app, name="privacy")
 audit_app.command("trail")(trail_command)  # kehu audit trail
-
-CLI_ADMIN = Principal(
-    id=f"cli:{os.environ.get('USER', 'operator')}", role=Role.ADMIN, name="kehu CLI"
-)
 
 
 def _settings() -> Settings:
@@ -62,16 +61,39 @@ def db_init() -> None:
     console.print(f"[green]tables ready[/green] ({settings.store}: {where})")
 
 
-def _issue_key(system: System, role: Role, name: str) -> str:
-    ctx = CommandContext.for_principal(CLI_ADMIN, reason=f"key for {name}")
-    token, _ = system.keys.issue(ctx, role, name)
+def _issue_key(
+    system: System,
+    role: Role,
+    name: str,
+    scopes: list[str] | None = None,
+    expires_in_days: int | None = None,
+) -> str:
+    ctx = CommandContext.for_principal(CLI_OPERATOR, reason=f"key for {name}")
+    expires_at = utc_now() + timedelta(days=expires_in_days) if expires_in_days else None
+    token, _ = system.keys.issue(ctx, role, name, scopes=scopes or (), expires_at=expires_at)
     return token
 
 
+def _refused(refusal: DomainError | ApplicationError) -> typer.Exit:
+    console.print(f"[red]refused[/red] ({refusal.code}): {refusal.message}")
+    return typer.Exit(1)
+
+
 @keys_app.command("create")
+@acts("keys.manage")
 def keys_create(
     role: Annotated[Role, typer.Option(help="The key's role")] = Role.ADMIN,
     name: Annotated[str, typer.Option(help="Who or what the key is for")] = "",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Limit the key to an action of its role (customers.read) or a context's"
+            " (customers.*); repeat for several. None: everything the role may do."
+        ),
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="The key stops working after this")
+    ] = None,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
     settings = _settings()
@@ -79,22 +101,30 @@ def keys_create(
         init_storage(settings)
     system = build(settings)
     try:
-        token = _issue_key(system, role, name or role.value)
+        token = _issue_key(system, role, name or role.value, scope, expires_in_days)
+    except (DomainError, ApplicationError) as refusal:
+        raise _refused(refusal) from None
     finally:
         system.close()
-    console.print(f"[green]API key for role {role.value}[/green] (shown once):")
+    limits = f", scopes {' '.join(sorted(set(scope)))}" if scope else ""
+    limits += f", expires in {expires_in_days} days" if expires_in_days else ""
+    console.print(f"[green]API key for role {role.value}[/green]{limits} (shown once):")
     typer.echo(token)
 
 
 @keys_app.command("revoke")
+@acts("keys.manage")
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The id part of kehu_<id>_<secret>")],
     reason: Annotated[str, typer.Option()] = "revoked by operator",
 ) -> None:
-    """Revoke an API key."""
+    """Revoke an API key (at once in this process; within 5 s in running servers)."""
     system = build(_settings())
     try:
-        system.keys.revoke(CommandContext.for_principal(CLI_ADMIN, reason=reason), key_id, reason)
+        ctx = CommandContext.for_principal(CLI_OPERATOR, reason=reason)
+        system.keys.revoke(ctx, key_id, reason)
+    except (DomainError, ApplicationError) as refusal:
+        raise _refused(refusal) from None
     finally:
         system.close()
     console.print(f"[yellow]revoked[/yellow] {key_id}")
@@ -114,6 +144,7 @@ def _seed_demo(system: System, customers: int) -> None:
 
 
 @contracts_app.command("hand-over")
+@acts("contracts.read", "contracts.hand_over_data")
 def contracts_hand_over(
     number: Annotated[str, typer.Argument(help="The contract number (合同编号)")],
     out: Annotated[Path, typer.Option(help="Directory to write the package to")] = Path("."),
@@ -126,15 +157,14 @@ def contracts_hand_over(
     try:
         catch_up(system)
         contract_id = system.contracts.contract_id(number)
-        contract = system.contracts.load(CLI_ADMIN, contract_id)
+        contract = system.contracts.load(CLI_OPERATOR, contract_id)
         if contract.hand_over is None:
             system.contracts.hand_over_data(
-                CommandContext.for_principal(CLI_ADMIN, reason=reason), contract_id
+                CommandContext.for_principal(CLI_OPERATOR, reason=reason), contract_id
             )
-        package = system.contracts.hand_over_package(CLI_ADMIN, contract_id)
-    except (DomainError, ApplicationError) as refused:
-        console.print(f"[red]refused[/red] ({refused.code}): {refused.message}")
-        raise typer.Exit(1) from None
+        package = system.contracts.hand_over_package(CLI_OPERATOR, contract_id)
+    except (DomainError, ApplicationError) as refusal:
+        raise _refused(refusal) from None
     finally:
         system.close()
     out.mkdir(parents=True, exist_ok=True)

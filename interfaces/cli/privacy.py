@@ -12,6 +12,7 @@ import typer
 from application.context import CommandContext
 from application.settings import Settings
 from interfaces.bootstrap import System, build
+from interfaces.cli.operator import CLI_OPERATOR, acts
 from interfaces.cli.progress import console
 
 privacy_app = typer.Typer(
@@ -24,12 +25,11 @@ def _system() -> System:
 
 
 def _ctx() -> CommandContext:
-    from interfaces.cli.main import CLI_ADMIN  # the CLI acts as its operator
-
-    return CommandContext.for_principal(CLI_ADMIN)
+    return CommandContext.for_principal(CLI_OPERATOR)
 
 
 @privacy_app.command("copy")
+@acts("privacy.access")
 def copy(
     customer_id: UUID,
     request_id: Annotated[str, typer.Option(help="The person's request, as your records name it")],
@@ -55,6 +55,7 @@ def copy(
 
 
 @privacy_app.command("erase")
+@acts("privacy.erase")
 def erase(
     customer_id: UUID,
     request_id: Annotated[str, typer.Option(help="The person's request")],

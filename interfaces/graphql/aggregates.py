@@ -20,6 +20,7 @@ from application.service import ContextService
 from application.store import aggregate_state, to_json
 from domain.base import KehuAggregate
 from interfaces.bootstrap import System
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import Context, graphql_error
 
 
@@ -86,7 +87,19 @@ class _Refused(ApplicationError):
 class AggregateQuery:
     @strawberry.field(
         description="Any business aggregate by id as it stands now, as it stood at `asOf`"
-        " (ISO 8601 with offset) or at `version` — not both."
+        " (ISO 8601 with offset) or at `version` — not both.",
+        extensions=[
+            acts(
+                "customers.read",
+                "complaints.read",
+                "service_requests.read",
+                "credit.read",
+                "contracts.read",
+                "surveys.read",
+                "campaigns.read",
+                "trainings.read",
+            )
+        ],
     )
     async def aggregate(
         self,

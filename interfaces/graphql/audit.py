@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from application.audit_trail import events_at, visible_payload
 from application.store import RecordedEvent
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -204,7 +205,8 @@ def _query(where: AuditFilterInput) -> AuditFilterQuery:
 class AuditQuery:
     @strawberry.field(
         description="审计轨迹: stored business events, filtered, in recorded order unless"
-        " ordered otherwise (admin, manager, auditor)."
+        " ordered otherwise (admin, manager, auditor).",
+        extensions=[acts("audit.trail")],
     )
     async def audit_trail(
         self,
@@ -236,7 +238,8 @@ class AuditQuery:
     @strawberry.field(
         description="因果链: every event the command recorded and every event recorded by"
         " the commands it caused (their causationId names a command of the chain,"
-        " transitively), in recorded order. Empty if the command recorded nothing."
+        " transitively), in recorded order. Empty if the command recorded nothing.",
+        extensions=[acts("audit.trail")],
     )
     async def causal_chain(
         self,

@@ -11,6 +11,7 @@ import strawberry
 from anyio import to_thread
 from strawberry.types import Info
 
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -200,7 +201,7 @@ class CampaignOrder:
 
 @strawberry.type
 class CampaignQuery:
-    @strawberry.field(description="One campaign by id.")
+    @strawberry.field(description="One campaign by id.", extensions=[acts("campaigns.read")])
     async def campaign(
         self, info: Info[Context, None], id: strawberry.ID, min_position: int | None = None
     ) -> Campaign | None:
@@ -208,7 +209,10 @@ class CampaignQuery:
         row = await to_thread.run_sync(system.campaign_queries.get, str(id))
         return Campaign.from_row(row) if row else None
 
-    @strawberry.field(description="Campaigns as a Relay connection, by start date.")
+    @strawberry.field(
+        description="Campaigns as a Relay connection, by start date.",
+        extensions=[acts("campaigns.read")],
+    )
     async def campaigns(
         self,
         info: Info[Context, None],

@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.clock import utc_now
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -268,7 +269,10 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
 
 @strawberry.type
 class ComplaintQuery:
-    @strawberry.field(description="One complaint by id, with its SLA clock as of now or `asOf`.")
+    @strawberry.field(
+        description="One complaint by id, with its SLA clock as of now or `asOf`.",
+        extensions=[acts("complaints.read")],
+    )
     async def complaint(
         self,
         info: Info[Context, None],
@@ -281,7 +285,10 @@ class ComplaintQuery:
         row = await to_thread.run_sync(system.complaint_queries.get, str(id), moment)
         return Complaint.from_row(row) if row else None
 
-    @strawberry.field(description="Complaints as a Relay connection, filtered, by received time.")
+    @strawberry.field(
+        description="Complaints as a Relay connection, filtered, by received time.",
+        extensions=[acts("complaints.read")],
+    )
     async def complaints(
         self,
         info: Info[Context, None],
@@ -318,7 +325,8 @@ class ComplaintQuery:
 
     @strawberry.field(
         description="On-time %, median and p90 handling time (business hours) and the"
-        " complaint rate per 1,000 active customers, for complaints received in [from, to)."
+        " complaint rate per 1,000 active customers, for complaints received in [from, to).",
+        extensions=[acts("complaints.read")],
     )
     async def sla_statistics(
         self,

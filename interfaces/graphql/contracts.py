@@ -49,6 +49,7 @@ from domain.contract import (
     business_day,
 )
 from domain.contract import ContractStatus as DomainStatus
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -989,7 +990,8 @@ class ContractQuery:
     @strawberry.field(
         description="One contract by id (null if unknown). With asOf, its status and terms as"
         " of that day, from the signed terms versions; refused with contract.no_terms_on_date"
-        " if no terms were in force then."
+        " if no terms were in force then.",
+        extensions=[acts(READ)],
     )
     async def contract(
         self,
@@ -1015,7 +1017,10 @@ class ContractQuery:
             )
         return Contract.from_row(row, principal, as_of=as_of, terms=terms)
 
-    @strawberry.field(description="Contracts as a Relay connection, filtered and ordered.")
+    @strawberry.field(
+        description="Contracts as a Relay connection, filtered and ordered.",
+        extensions=[acts(READ)],
+    )
     async def contracts(
         self,
         info: Info[Context, None],
@@ -1044,7 +1049,8 @@ class ContractQuery:
 
     @strawberry.field(
         description="合同漏斗: per status in lifecycle order, how many contracts and their"
-        " current amounts per currency."
+        " current amounts per currency.",
+        extensions=[acts(READ)],
     )
     async def contract_pipeline(
         self, info: Info[Context, None], min_position: int | None = None
@@ -1056,7 +1062,8 @@ class ContractQuery:
     @strawberry.field(
         description="Instalments with something unpaid, of contracts signed and not yet"
         " settled, due from `from` to `to` (inclusive); with overdueOnly, only those past"
-        " due on `today` (today in Shanghai if absent). Earliest first."
+        " due on `today` (today in Shanghai if absent). Earliest first.",
+        extensions=[acts(READ)],
     )
     async def contract_payments_due(
         self,
@@ -1084,7 +1091,10 @@ class ContractQuery:
         )
         return connection([ContractPaymentDue.of(row, day) for row in rows], offset, total)
 
-    @strawberry.field(description="Breaches with their penalties across contracts, latest first.")
+    @strawberry.field(
+        description="Breaches with their penalties across contracts, latest first.",
+        extensions=[acts(READ)],
+    )
     async def contract_breaches(
         self,
         info: Info[Context, None],

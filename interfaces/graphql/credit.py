@@ -16,6 +16,7 @@ from strawberry.types import Info
 from application.clock import utc_now
 from domain.credit import business_day
 from domain.scorecard import RATING_LABELS, Rating
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -415,7 +416,10 @@ def _aware(name: str, moment: datetime | None) -> datetime | None:
 
 @strawberry.type
 class CreditQuery:
-    @strawberry.field(description="A customer's credit profile (null if none was opened).")
+    @strawberry.field(
+        description="A customer's credit profile (null if none was opened).",
+        extensions=[acts("credit.read")],
+    )
     async def credit_profile(
         self,
         info: Info[Context, None],
@@ -426,7 +430,10 @@ class CreditQuery:
         row = await to_thread.run_sync(system.credit_queries.by_customer, str(customer_id))
         return CreditProfile.from_row(row) if row else None
 
-    @strawberry.field(description="Profiles per rating, best first, unrated last.")
+    @strawberry.field(
+        description="Profiles per rating, best first, unrated last.",
+        extensions=[acts("credit.read")],
+    )
     async def credit_rating_distribution(
         self, info: Info[Context, None], min_position: int | None = None
     ) -> list[RatingCount]:
@@ -442,7 +449,10 @@ class CreditQuery:
             for rating in [*order, None]
         ]
 
-    @strawberry.field(description="Credit checks with their decisions; filter blocked: true.")
+    @strawberry.field(
+        description="Credit checks with their decisions; filter blocked: true.",
+        extensions=[acts("credit.read")],
+    )
     async def credit_checks(
         self,
         info: Info[Context, None],
@@ -474,7 +484,10 @@ class CreditQuery:
         )
         return connection([CreditCheck.from_row(row) for row in rows], offset, total)
 
-    @strawberry.field(description="Profiles whose credit review is due on or before a day.")
+    @strawberry.field(
+        description="Profiles whose credit review is due on or before a day.",
+        extensions=[acts("credit.read")],
+    )
     async def credit_reviews_due(
         self,
         info: Info[Context, None],
@@ -488,7 +501,10 @@ class CreditQuery:
         rows = await to_thread.run_sync(lambda: system.credit_queries.reviews_due(day, limit=first))
         return [CreditProfile.from_row(row) for row in rows]
 
-    @strawberry.field(description="风险登记簿: the risk register, most severe first.")
+    @strawberry.field(
+        description="风险登记簿: the risk register, most severe first.",
+        extensions=[acts("credit.read")],
+    )
     async def risk_register(
         self,
         info: Info[Context, None],

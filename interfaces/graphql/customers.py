@@ -12,6 +12,7 @@ from strawberry.types import Info
 from application.context import Principal
 from application.privacy import mask_value, may_see_personal_data
 from domain.customer import STATUS_LABELS, CustomerStatus
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -147,7 +148,10 @@ class CustomerOrder:
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="One customer by id, from the customer read model.")
+    @strawberry.field(
+        description="One customer by id, from the customer read model.",
+        extensions=[acts("customers.read")],
+    )
     async def customer(
         self,
         info: Info[Context, None],
@@ -158,7 +162,10 @@ class CustomerQuery:
         row = await to_thread.run_sync(system.customer_queries.get, str(id))
         return Customer.from_row(row, info.context.principal) if row else None
 
-    @strawberry.field(description="Customers as a Relay connection, filtered and ordered.")
+    @strawberry.field(
+        description="Customers as a Relay connection, filtered and ordered.",
+        extensions=[acts("customers.read")],
+    )
     async def customers(
         self,
         info: Info[Context, None],

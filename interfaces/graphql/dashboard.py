@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from application.errors import ApplicationError
 from interfaces.bootstrap import Queries
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import Context, graphql_error, guard
 from projections.dashboard import (
     KPI_SPECS,
@@ -239,7 +240,8 @@ class DashboardQuery:
         " timezone offset): the dashboard as it was shown at that moment — the read models"
         " replayed up to the last event recorded by then (the first request for a moment"
         " takes a while; a few recent ones are kept); a moment before the first event gives"
-        " an empty dashboard, one in the future today's."
+        " an empty dashboard, one in the future today's.",
+        extensions=[acts("dashboard.read")],
     )
     async def dashboard(
         self,

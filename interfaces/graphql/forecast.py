@@ -26,6 +26,7 @@ from application.forecast import ChurnRisk as ChurnRiskAnswer
 from application.forecast import Model as StoredModel
 from application.forecast import SegmentForecast as ForecastAnswer
 from interfaces.bootstrap import forecasting
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -345,7 +346,8 @@ class ForecastQuery:
         description="The monthly purchase forecast (CNY) of a segment, or of all segments"
         f" when segment is null, for the next `months` months (1–{HORIZON_MONTHS}) after the"
         " last complete month, from the latest purchase-forecast model, with its holdout"
-        " evaluation."
+        " evaluation.",
+        extensions=[acts("customers.read")],
     )
     async def purchase_forecast(
         self,
@@ -366,7 +368,8 @@ class ForecastQuery:
     @strawberry.field(
         description="A customer's churn-risk score today under the latest churn-risk model,"
         " with the features that moved it most and the model's holdout evaluation (null for"
-        " an unknown customer)."
+        " an unknown customer).",
+        extensions=[acts("customers.read")],
     )
     async def churn_risk(
         self,
@@ -386,7 +389,10 @@ class ForecastQuery:
             raise graphql_error(error) from None
         return ChurnRisk.of(answer, max(0, min(top, len(answer.contributions))))
 
-    @strawberry.field(description="The trained models, newest first, with their evaluations.")
+    @strawberry.field(
+        description="The trained models, newest first, with their evaluations.",
+        extensions=[acts("customers.read")],
+    )
     async def models(
         self,
         info: Info[Context, None],

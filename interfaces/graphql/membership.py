@@ -25,18 +25,16 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.clock import business_today, utc_now
-from application.errors import ApplicationError
-from application.permissions import authorize
 from domain.calendar import SHANGHAI
 from domain.customer import CHURN_CAUSE_LABELS, ChurnCause
 from domain.loyalty import MOVEMENT_LABELS, Movement, VipPolicy, VipPolicyBook
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
     Money,
     check_page_size,
     connection,
-    graphql_error,
     guard,
     offset_after,
 )
@@ -503,13 +501,6 @@ class ContractSummary:
     )
 
 
-def _authorised(info: Info[Context, None], action: str) -> None:
-    try:
-        authorize(info.context.principal, action)
-    except ApplicationError as error:
-        raise graphql_error(error) from None
-
-
 @strawberry.type(
     description="客户360视图: one customer's profile, membership, service and commercial"
     " standing, from the read models."
@@ -581,22 +572,28 @@ class Customer360:
             policy=policy,
         )
 
-    @strawberry.field(description="Complaints still being handled (from the complaint view)")
+    @strawberry.field(
+        description="Complaints still being handled (from the complaint view)",
+        extensions=[acts("complaints.read")],
+    )
     async def open_complaints(self, info: Info[Context, None]) -> int:
-        _authorised(info, "complaints.read")
         queries = info.context.system.membership_queries
         return await to_thread.run_sync(queries.open_complaints, self.member.customer_id)
 
-    @strawberry.field(description="信用: limit, exposure, available and rating (null: none)")
+    @strawberry.field(
+        description="信用: limit, exposure, available and rating (null: none)",
+        extensions=[acts("credit.read")],
+    )
     async def credit(self, info: Info[Context, None]) -> CreditProfile | None:
-        _authorised(info, "credit.read")
         queries = info.context.system.credit_queries
         row = await to_thread.run_sync(queries.by_customer, self.member.customer_id)
         return CreditProfile.from_row(row) if row else None
 
-    @strawberry.field(description="合同: how many, how many in force and their value")
+    @strawberry.field(
+        description="合同: how many, how many in force and their value",
+        extensions=[acts("contracts.read")],
+    )
     async def contracts(self, info: Info[Context, None]) -> ContractSummary:
-        _authorised(info, "contracts.read")
         queries = info.context.system.contract_queries
         customer_id = self.member.customer_id
 
@@ -772,7 +769,8 @@ class MembershipQuery:
     @strawberry.field(
         description="客户360视图 of one customer (null if unknown): profile, tier and benefits,"
         " points, open complaints, credit, contracts, latest satisfaction, VIP applications,"
-        " coupons, prevention tasks, services and growth plans."
+        " coupons, prevention tasks, services and growth plans.",
+        extensions=[acts(READ)],
     )
     async def customer360(
         self,
@@ -790,7 +788,8 @@ class MembershipQuery:
 
     @strawberry.field(
         description="会员申请 against their notification deadline (7 working days), the"
-        " earliest deadline first."
+        " earliest deadline first.",
+        extensions=[acts(READ)],
     )
     async def vip_applications(
         self,
@@ -821,7 +820,10 @@ class MembershipQuery:
             [VipApplication.from_row(row, policy, as_of) for row in rows], offset, total
         )
 
-    @strawberry.field(description="会员等级分布: customers per tier, lowest first, none last")
+    @strawberry.field(
+        description="会员等级分布: customers per tier, lowest first, none last",
+        extensions=[acts(READ)],
+    )
     async def tier_distribution(
         self, info: Info[Context, None], min_position: int | None = None
     ) -> list[TierCount]:
@@ -843,7 +845,8 @@ class MembershipQuery:
 
     @strawberry.field(
         description="等级变动: tier moves effective from `from` to `to` (days, both included),"
-        " in order of effect."
+        " in order of effect.",
+        extensions=[acts(READ)],
     )
     async def tier_movements(
         self,
@@ -867,7 +870,8 @@ class MembershipQuery:
 
     @strawberry.field(
         description="积分负债: the points outstanding and their value at the yuan per point of"
-        " the policy in force on asOf (today in Shanghai if absent)."
+        " the policy in force on asOf (today in Shanghai if absent).",
+        extensions=[acts(READ)],
     )
     async def points_liability(
         self,
@@ -895,7 +899,8 @@ class MembershipQuery:
 
     @strawberry.field(
         description="流失风险: customers at risk, each with the reasons of the open prevention"
-        " task (no purchase for N days, repeated complaints, low satisfaction)."
+        " task (no purchase for N days, repeated complaints, low satisfaction).",
+        extensions=[acts(READ)],
     )
     async def at_risk_customers(
         self,
@@ -914,7 +919,8 @@ class MembershipQuery:
 
     @strawberry.field(
         description="流失原因分析: churns recorded from `from` (included) to `to` (excluded) per"
-        " cause, every cause listed."
+        " cause, every cause listed.",
+        extensions=[acts(READ)],
     )
     async def churn_causes(
         self,

@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from application.context import Principal
 from application.privacy import mask_value, may_see_personal_data
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -217,7 +218,9 @@ def _values(items: list[Enum] | None) -> list[str] | None:
 
 @strawberry.type
 class SurveyQuery:
-    @strawberry.field(description="One satisfaction survey by id.")
+    @strawberry.field(
+        description="One satisfaction survey by id.", extensions=[acts("surveys.read")]
+    )
     async def survey(
         self, info: Info[Context, None], id: strawberry.ID, min_position: int | None = None
     ) -> Survey | None:
@@ -225,7 +228,10 @@ class SurveyQuery:
         row = await to_thread.run_sync(system.survey_queries.get, str(id))
         return Survey.from_row(row, info.context.principal) if row else None
 
-    @strawberry.field(description="Satisfaction surveys as a Relay connection, by time requested.")
+    @strawberry.field(
+        description="Satisfaction surveys as a Relay connection, by time requested.",
+        extensions=[acts("surveys.read")],
+    )
     async def surveys(
         self,
         info: Info[Context, None],

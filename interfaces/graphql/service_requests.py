@@ -11,6 +11,7 @@ from anyio import to_thread
 from strawberry.types import Info
 
 from application.clock import utc_now
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -116,7 +117,9 @@ def _values(items: list[Enum] | None) -> list[str] | None:
 
 @strawberry.type
 class ServiceRequestQuery:
-    @strawberry.field(description="One service request by id.")
+    @strawberry.field(
+        description="One service request by id.", extensions=[acts("service_requests.read")]
+    )
     async def service_request(
         self,
         info: Info[Context, None],
@@ -127,7 +130,10 @@ class ServiceRequestQuery:
         row = await to_thread.run_sync(system.service_request_queries.get, str(id), utc_now())
         return ServiceRequest.from_row(row) if row else None
 
-    @strawberry.field(description="Service requests as a Relay connection, newest first.")
+    @strawberry.field(
+        description="Service requests as a Relay connection, newest first.",
+        extensions=[acts("service_requests.read")],
+    )
     async def service_requests(
         self,
         info: Info[Context, None],

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.privacy import mask_value, may_see_personal_data
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -205,7 +206,7 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
 
 @strawberry.type
 class TrainingQuery:
-    @strawberry.field(description="One training by id.")
+    @strawberry.field(description="One training by id.", extensions=[acts("trainings.read")])
     async def training(
         self, info: Info[Context, None], id: strawberry.ID, min_position: int | None = None
     ) -> Training | None:
@@ -213,7 +214,10 @@ class TrainingQuery:
         row = await to_thread.run_sync(system.training_queries.get, str(id))
         return Training.from_row(row) if row else None
 
-    @strawberry.field(description="Trainings as a Relay connection, by the first session.")
+    @strawberry.field(
+        description="Trainings as a Relay connection, by the first session.",
+        extensions=[acts("trainings.read")],
+    )
     async def trainings(
         self,
         info: Info[Context, None],

@@ -14,11 +14,12 @@ from application.audit_trail import events_at, visible_payload
 from application.context import Principal, Role
 from application.permissions import authorize
 from interfaces.bootstrap import System
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.deps import PrincipalDep, SystemDep
 from interfaces.rest.problems import ProblemError
 from projections.audit import AuditEntry, AuditFilter
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=ActingRoute)
 
 READ_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or unknown API key"},
@@ -150,7 +151,12 @@ MinPositionHeader = Annotated[
 ]
 
 
-@router.get("/trail", response_model=TrailPageOut, responses=READ_RESPONSES)
+@router.get(
+    "/trail",
+    openapi_extra=acts("audit.trail"),
+    response_model=TrailPageOut,
+    responses=READ_RESPONSES,
+)
 def trail(
     principal: PrincipalDep,
     system: SystemDep,
@@ -191,6 +197,7 @@ def trail(
 
 @router.get(
     "/commands/{command_id}/chain",
+    openapi_extra=acts("audit.trail"),
     response_model=ChainOut,
     responses={**READ_RESPONSES, 404: {"description": "The command recorded nothing"}},
 )

@@ -15,12 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool, StrictStr
 
 from domain.campaign import Campaign
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.complaints import At, AtOnly
 from interfaces.rest.deps import ContextDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], route_class=ActingRoute)
 
 KindName = Literal["launch_event", "appreciation_event", "promotion", "discount_policy"]
 KIND_DESCRIPTION = (
@@ -94,7 +95,13 @@ class RecordCost(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("campaigns.plan"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def plan(body: PlanCampaign, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """活动策划: for a segment, with a budget and a period."""
     return respond(system.campaigns.plan(ctx, **body.model_dump()))
@@ -121,7 +128,13 @@ command_routes(
             AtOnly,
         ),
     ],
+    context="campaigns",
 )
 read_routes(
-    router, "campaign_id", "campaign", lambda system: system.campaigns, Campaign.PERSONAL_STATE
+    router,
+    "campaign_id",
+    "campaign",
+    lambda system: system.campaigns,
+    Campaign.PERSONAL_STATE,
+    context="campaigns",
 )

@@ -45,8 +45,8 @@ def respond(result: CommandResult, created_status: int = 201) -> JSONResponse:
 
 COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request (bad JSON, bad If-Match)"},
-    401: {"description": "No or unknown API key"},
-    403: {"description": "The key's role may not run this command"},
+    401: {"description": "No, unknown, revoked or expired API key"},
+    403: {"description": "Refused by the key's role or its scopes"},
     404: {"description": "No such aggregate"},
     409: {"description": "Version conflict (If-Match) or refused by the aggregate's state"},
     422: {"description": "Invalid input, or Idempotency-Key reused with another body"},

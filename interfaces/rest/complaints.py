@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, StrictInt, StrictStr
 
 from domain.complaint import Complaint
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"], route_class=ActingRoute)
 
 ChannelName = Literal["phone", "email", "online", "wechat", "in_person", "letter"]
 CategoryName = Literal[
@@ -101,7 +102,13 @@ class AtOnly(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("complaints.lodge"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def lodge(body: LodgeComplaint, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """受理投诉: lodge a complaint for an existing customer."""
     return respond(system.complaints.lodge(ctx, **body.model_dump()))
@@ -127,7 +134,13 @@ command_routes(
         ("pause", "等待客户: pause the SLA clock", WithReason),
         ("resume", "Resume the SLA clock", AtOnly),
     ],
+    context="complaints",
 )
 read_routes(
-    router, "complaint_id", "complaint", lambda system: system.complaints, Complaint.PERSONAL_STATE
+    router,
+    "complaint_id",
+    "complaint",
+    lambda system: system.complaints,
+    Complaint.PERSONAL_STATE,
+    context="complaints",
 )

@@ -15,12 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from domain.contract import Contract
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.complaints import At, AtOnly, WithReason
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
+router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"], route_class=ActingRoute)
 
 Text = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -233,13 +234,23 @@ class Settle(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("contracts.draft"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def draft(body: DraftContract, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """起草合同. Its id is derived from the number, so a number is used once."""
     return respond(system.contracts.draft(ctx, **body.model_dump()))
 
 
-@router.get("/by-number/{number}", responses={404: {"description": "No contract has it"}})
+@router.get(
+    "/by-number/{number}",
+    openapi_extra=acts("contracts.read"),
+    responses={404: {"description": "No contract has it"}},
+)
 def by_number(number: str, principal: PrincipalDep, system: SystemDep) -> dict[str, str]:
     """The id of a contract, by its number."""
     found = system.contracts.contract_id(number)
@@ -249,6 +260,7 @@ def by_number(number: str, principal: PrincipalDep, system: SystemDep) -> dict[s
 
 @router.get(
     "/{contract_id}/hand-over-package",
+    openapi_extra=acts("contracts.hand_over_data"),
     response_class=Response,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The package handed over"},
@@ -303,7 +315,13 @@ command_routes(
             AtOnly,
         ),
     ],
+    context="contracts",
 )
 read_routes(
-    router, "contract_id", "contract", lambda system: system.contracts, Contract.PERSONAL_STATE
+    router,
+    "contract_id",
+    "contract",
+    lambda system: system.contracts,
+    Contract.PERSONAL_STATE,
+    context="contracts",
 )

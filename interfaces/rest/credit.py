@@ -17,12 +17,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from domain.credit import CreditProfile, credit_profile_id
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.complaints import At, WithReason
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/credit-profiles", tags=["credit"])
+router = APIRouter(prefix="/api/v1/credit-profiles", tags=["credit"], route_class=ActingRoute)
 
 RatingName = Literal["AAA", "AA", "A", "B", "C", "D"]
 Reference = Annotated[
@@ -192,7 +193,13 @@ class CloseRisk(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("credit.open"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def open_profile(body: OpenProfile, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """开立信用档案: one per customer; its id is derived from the customer's."""
     return respond(system.credit.open(ctx, **body.model_dump()))
@@ -200,6 +207,7 @@ def open_profile(body: OpenProfile, ctx: ContextDep, system: SystemDep) -> JSONR
 
 @router.get(
     "/for-customer/{customer_id}",
+    openapi_extra=acts("credit.read"),
     responses={404: {"description": "The customer has no credit profile"}},
 )
 def profile_of_customer(
@@ -254,6 +262,11 @@ command_routes(
         ("assess-risk", "风险评估: identify or re-assess a risk", AssessRisk),
         ("close-risk", "Close a risk", CloseRisk),
     ],
+    context="credit",
+    acting={
+        "start-review": "credit.review_contest",
+        "decide-contest": "credit.review_contest",
+    },
 )
 read_routes(
     router,
@@ -261,4 +274,5 @@ read_routes(
     "credit profile",
     lambda system: system.credit,
     CreditProfile.PERSONAL_STATE,
+    context="credit",
 )

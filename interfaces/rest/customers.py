@@ -13,12 +13,13 @@ from pydantic import AwareDatetime, Field, StrictBool, StrictStr
 from application.privacy import mask_value, may_see_personal_data
 from application.store import to_json
 from domain.customer import Customer
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.events import EventOut, history_page
 from interfaces.rest.problems import ProblemError
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], route_class=ActingRoute)
 
 
 class RegisterCustomer(Body):
@@ -104,7 +105,13 @@ class ConfirmInfoReview(Body):
     reviewed_on: date | None = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("customers.register"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def register_customer(body: RegisterCustomer, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """Register a customer (客户登记). Enterprises are keyed by USCC: a second
     registration of the same USCC is refused with 409 `conflict.already_exists`."""
@@ -112,7 +119,10 @@ def register_customer(body: RegisterCustomer, ctx: ContextDep, system: SystemDep
 
 
 @router.post(
-    "/{customer_id}/update-profile", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/update-profile",
+    openapi_extra=acts("customers.update_profile"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def update_profile(
     customer_id: UUID, body: UpdateProfile, ctx: ContextDep, system: SystemDep
@@ -126,7 +136,10 @@ def update_profile(
 
 
 @router.post(
-    "/{customer_id}/assign-account-manager", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/assign-account-manager",
+    openapi_extra=acts("customers.assign_account_manager"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def assign_account_manager(
     customer_id: UUID, body: AssignAccountManager, ctx: ContextDep, system: SystemDep
@@ -140,7 +153,10 @@ def assign_account_manager(
 
 
 @router.post(
-    "/{customer_id}/record-interaction", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/record-interaction",
+    openapi_extra=acts("customers.record_interaction"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def record_interaction(
     customer_id: UUID, body: RecordInteraction, ctx: ContextDep, system: SystemDep
@@ -150,7 +166,10 @@ def record_interaction(
 
 
 @router.post(
-    "/{customer_id}/record-purchase", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/record-purchase",
+    openapi_extra=acts("customers.record_purchase"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def record_purchase(
     customer_id: UUID, body: RecordPurchase, ctx: ContextDep, system: SystemDep
@@ -160,19 +179,34 @@ def record_purchase(
     return respond(system.customers.record_purchase(ctx, customer_id, **body.model_dump()))
 
 
-@router.post("/{customer_id}/mark-at-risk", response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "/{customer_id}/mark-at-risk",
+    openapi_extra=acts("customers.mark_at_risk"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def mark_at_risk(
     customer_id: UUID, body: Reason, ctx: ContextDep, system: SystemDep
 ) -> JSONResponse:
     return respond(system.customers.mark_at_risk(ctx, customer_id, body.reason))
 
 
-@router.post("/{customer_id}/churn", response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "/{customer_id}/churn",
+    openapi_extra=acts("customers.churn"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def churn(customer_id: UUID, body: Churn, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     return respond(system.customers.churn(ctx, customer_id, body.reason, cause=body.cause))
 
 
-@router.post("/{customer_id}/win-back", response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "/{customer_id}/win-back",
+    openapi_extra=acts("customers.win_back"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def win_back(customer_id: UUID, body: WinBack, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     return respond(
         system.customers.win_back(ctx, customer_id, body.action, campaign_id=body.campaign_id)
@@ -180,7 +214,10 @@ def win_back(customer_id: UUID, body: WinBack, ctx: ContextDep, system: SystemDe
 
 
 @router.post(
-    "/{customer_id}/confirm-info-review", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/confirm-info-review",
+    openapi_extra=acts("customers.confirm_info_reviewed"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def confirm_info_review(
     customer_id: UUID, body: ConfirmInfoReview, ctx: ContextDep, system: SystemDep
@@ -193,7 +230,11 @@ def confirm_info_review(
     )
 
 
-@router.get("/{customer_id}", responses={404: {"description": "No such customer (then)"}})
+@router.get(
+    "/{customer_id}",
+    openapi_extra=acts("customers.read"),
+    responses={404: {"description": "No such customer (then)"}},
+)
 def get_customer(
     customer_id: UUID,
     principal: PrincipalDep,
@@ -220,7 +261,9 @@ def get_customer(
     return data
 
 
-@router.get("/{customer_id}/history", response_model=list[EventOut])
+@router.get(
+    "/{customer_id}/history", openapi_extra=acts("customers.history"), response_model=list[EventOut]
+)
 def customer_history(
     customer_id: UUID,
     principal: PrincipalDep,

@@ -23,9 +23,13 @@ SystemDep = Annotated[System, Depends(get_system)]
 
 
 def get_principal(
+    request: Request,
     system: SystemDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
+    checked: Principal | None = getattr(request.state, "principal", None)
+    if checked is not None:  # authenticated and authorised by interfaces.rest.acting
+        return checked
     token = None
     if authorization:
         scheme, _, value = authorization.partition(" ")

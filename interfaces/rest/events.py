@@ -11,9 +11,10 @@ from application.context import Principal
 from application.permissions import authorize
 from application.privacy import mask_event_payload, may_see_personal_data
 from application.store import RecordedEvent, to_json
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.deps import PrincipalDep, SystemDep
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], route_class=ActingRoute)
 
 
 class EventOut(BaseModel):
@@ -40,7 +41,7 @@ def history_page(events: list[RecordedEvent], principal: Principal) -> list[dict
     return page
 
 
-@router.get("/events", response_model=list[EventOut])
+@router.get("/events", openapi_extra=acts("events.feed"), response_model=list[EventOut])
 def event_feed(
     principal: PrincipalDep,
     system: SystemDep,

@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
+from interfaces.rest.acting import ActingRoute
 from interfaces.rest.common import Body, DecimalString
 from interfaces.rest.complaints import At
 from interfaces.rest.resources import command_routes
 
-router = APIRouter(prefix="/api/v1/customers", tags=["membership"])
+router = APIRouter(prefix="/api/v1/customers", tags=["membership"], route_class=ActingRoute)
 
 Reference = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=2000)]
@@ -171,4 +172,15 @@ command_routes(
         ("break-relationship", "关系破裂, with the reason", BreakRelationship),
         ("repair-relationship", "关系修复, with the actions taken", RepairRelationship),
     ],
+    context="customers",
+    acting={
+        "start-vip-review": "customers.review_vip",
+        "grant-vip": "customers.review_vip",
+        "reject-vip": "customers.review_vip",
+        "start-growth-plan": "customers.manage_growth_plan",
+        "record-growth-progress": "customers.manage_growth_plan",
+        "close-growth-plan": "customers.manage_growth_plan",
+        "break-relationship": "customers.manage_relationship",
+        "repair-relationship": "customers.manage_relationship",
+    },
 )

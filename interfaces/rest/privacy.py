@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field, StrictStr
 
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.deps import ContextDep, SystemDep
 
-router = APIRouter(prefix="/api/v1/customers", tags=["privacy (PIPL)"])
+router = APIRouter(prefix="/api/v1/customers", tags=["privacy (PIPL)"], route_class=ActingRoute)
 
 RequestId = Field(
     min_length=1, max_length=64, description="The person's request, as your records name it"
@@ -43,6 +44,7 @@ class PrivacyRequest(Body):
 
 @router.post(
     "/{customer_id}/privacy/copy",
+    openapi_extra=acts("privacy.access"),
     responses={
         **COMMAND_RESPONSES,
         200: {
@@ -71,7 +73,10 @@ def copy_personal_data(
 
 
 @router.post(
-    "/{customer_id}/privacy/correct", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/privacy/correct",
+    openapi_extra=acts("privacy.correct"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def correct_personal_data(
     customer_id: UUID, body: Correction, ctx: ContextDep, system: SystemDep
@@ -82,7 +87,10 @@ def correct_personal_data(
 
 
 @router.post(
-    "/{customer_id}/privacy/restrict", response_model=CommandOut, responses=COMMAND_RESPONSES
+    "/{customer_id}/privacy/restrict",
+    openapi_extra=acts("privacy.restrict"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
 )
 def restrict_processing(
     customer_id: UUID, body: PrivacyRequest, ctx: ContextDep, system: SystemDep
@@ -94,6 +102,7 @@ def restrict_processing(
 
 @router.post(
     "/{customer_id}/privacy/lift-restriction",
+    openapi_extra=acts("privacy.restrict"),
     response_model=CommandOut,
     responses=COMMAND_RESPONSES,
 )
@@ -103,7 +112,12 @@ def lift_restriction(
     return respond(system.pipl.lift_restriction(ctx, customer_id, body.request_id, body.reason))
 
 
-@router.post("/{customer_id}/privacy/erase", response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "/{customer_id}/privacy/erase",
+    openapi_extra=acts("privacy.erase"),
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def erase_personal_data(
     customer_id: UUID, body: PrivacyRequest, ctx: ContextDep, system: SystemDep
 ) -> JSONResponse:

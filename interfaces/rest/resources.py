@@ -4,7 +4,7 @@ auditors' reads ``GET /{id}`` (now, ``?version=``, ``?as_of=``) and ``GET /{id}/
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from application.privacy import mask_value, may_see_personal_data
 from application.service import ContextService
 from application.store import aggregate_state, to_json
 from interfaces.bootstrap import System
+from interfaces.rest.acting import acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.events import EventOut, history_page
@@ -29,11 +30,17 @@ def command_routes(
     id_name: str,
     service_of: ServiceOf,
     actions: Sequence[tuple[str, str, type[Body]]],
+    *,
+    context: str,
+    acting: Mapping[str, str] | None = None,
 ) -> None:
     """One ``POST /{id}/<action>`` per action; the service method is the action's name in
-    snake case (``record-investigation`` → ``record_investigation``)."""
+    snake case (``record-investigation`` → ``record_investigation``), and so is the matrix
+    action it performs in ``context`` (``complaints.record_investigation``) unless
+    ``acting`` names another (``{"grant-vip": "customers.review_vip"}``)."""
     for action, summary, model in actions:
         method = action.replace("-", "_")
+        matrix_action = (acting or {}).get(action, f"{context}.{method}")
 
         def endpoint(
             ctx: ContextDep, system: SystemDep, method: str = method, **kwargs: Any
@@ -51,6 +58,7 @@ def command_routes(
             response_model=CommandOut,
             responses=COMMAND_RESPONSES,
             summary=summary,
+            openapi_extra=acts(matrix_action),
         )
 
 
@@ -68,9 +76,16 @@ def _signature(id_name: str, model: type[Body]) -> Any:
 
 
 def read_routes(
-    router: APIRouter, id_name: str, label: str, service_of: ServiceOf, personal: Sequence[str]
+    router: APIRouter,
+    id_name: str,
+    label: str,
+    service_of: ServiceOf,
+    personal: Sequence[str],
+    *,
+    context: str,
 ) -> None:
-    """``GET /{id}`` (state from the events, now or then) and ``GET /{id}/history``."""
+    """``GET /{id}`` (state from the events, now or then; ``<context>.read``) and
+    ``GET /{id}/history`` (``<context>.history``)."""
 
     def get_state(
         principal: PrincipalDep,
@@ -119,6 +134,7 @@ def read_routes(
         methods=["GET"],
         summary=f"One {label} from its events — now, at a past time (`as_of`) or at a version",
         responses={404: {"description": f"No such {label} (then)"}},
+        openapi_extra=acts(f"{context}.read"),
     )
     router.add_api_route(
         f"/{{{id_name}}}/history",
@@ -126,4 +142,5 @@ def read_routes(
         methods=["GET"],
         response_model=list[EventOut],
         summary=f"The {label}'s events with their audit envelopes and positions, oldest first",
+        openapi_extra=acts(f"{context}.history"),
     )

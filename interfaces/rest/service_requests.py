@@ -10,12 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt, StrictStr
 
 from domain.service_request import ServiceRequest
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.complaints import At, AtOnly, ChannelName, WithReason
 from interfaces.rest.deps import ContextDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/service-requests", tags=["service requests"])
+router = APIRouter(
+    prefix="/api/v1/service-requests", tags=["service requests"], route_class=ActingRoute
+)
 
 PriorityName = Literal["low", "medium", "high", "critical"]
 
@@ -54,7 +57,13 @@ class Rate(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("service_requests.open"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def open_request(body: OpenRequest, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """受理服务请求: open a service request for an existing customer."""
     return respond(system.service_requests.open(ctx, **body.model_dump()))
@@ -74,6 +83,7 @@ command_routes(
         ("close", "关闭: close", AtOnly),
         ("cancel", "取消: cancel", WithReason),
     ],
+    context="service_requests",
 )
 read_routes(
     router,
@@ -81,4 +91,5 @@ read_routes(
     "service request",
     lambda system: system.service_requests,
     ServiceRequest.PERSONAL_STATE,
+    context="service_requests",
 )

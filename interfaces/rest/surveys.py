@@ -17,12 +17,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StrictInt, StrictStr
 
 from domain.survey import Survey
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.complaints import At
 from interfaces.rest.deps import ContextDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
+router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], route_class=ActingRoute)
 
 SurveyChannelName = Literal["sms", "email", "phone", "wechat", "online", "in_person"]
 DimensionName = Literal["product", "service", "after_sales"]
@@ -78,7 +79,13 @@ class UpdateAction(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("surveys.request"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def request_survey(body: RequestSurvey, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """发起定期满意度调查 for an existing customer."""
     return respond(system.surveys.request(ctx, kind="periodic", **body.model_dump()))
@@ -97,5 +104,17 @@ command_routes(
         ("add-action", "改进措施: an improvement action after the answer", AddAction),
         ("update-action", "改进措施进展: open → in progress → done", UpdateAction),
     ],
+    context="surveys",
+    acting={
+        "add-action": "surveys.manage_actions",
+        "update-action": "surveys.manage_actions",
+    },
 )
-read_routes(router, "survey_id", "survey", lambda system: system.surveys, Survey.PERSONAL_STATE)
+read_routes(
+    router,
+    "survey_id",
+    "survey",
+    lambda system: system.surveys,
+    Survey.PERSONAL_STATE,
+    context="surveys",
+)

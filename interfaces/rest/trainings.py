@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from domain.training import Training
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.complaints import At, AtOnly, WithReason
 from interfaces.rest.deps import ContextDep, SystemDep
 from interfaces.rest.resources import command_routes, read_routes
 
-router = APIRouter(prefix="/api/v1/trainings", tags=["trainings"])
+router = APIRouter(prefix="/api/v1/trainings", tags=["trainings"], route_class=ActingRoute)
 
 StaffId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9._:/-]{1,64}$", description="工号")]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -71,7 +72,13 @@ class RecordFeedback(Body):
     at: At = None
 
 
-@router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_RESPONSES)
+@router.post(
+    "",
+    openapi_extra=acts("trainings.schedule"),
+    status_code=201,
+    response_model=CommandOut,
+    responses=COMMAND_RESPONSES,
+)
 def schedule(body: ScheduleTraining, ctx: ContextDep, system: SystemDep) -> JSONResponse:
     """培训排期: programme, content, mode, trainer, sessions, capacity and pass mark."""
     return respond(system.trainings.schedule(ctx, **body.model_dump()))
@@ -89,7 +96,13 @@ command_routes(
         ("complete", "培训完成 after the last session, with its effectiveness", AtOnly),
         ("cancel", "取消培训", WithReason),
     ],
+    context="trainings",
 )
 read_routes(
-    router, "training_id", "training", lambda system: system.trainings, Training.PERSONAL_STATE
+    router,
+    "training_id",
+    "training",
+    lambda system: system.trainings,
+    Training.PERSONAL_STATE,
+    context="trainings",
 )

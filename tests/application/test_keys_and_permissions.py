@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 import application.keys as keys_module
 from application.context import Principal, Role
 from application.errors import Forbidden, NotFound, Unauthenticated
-from application.keys import ApiKey, ApiKeys, api_key_id
-from application.permissions import COMMANDS, QUERIES, authorize
+from application.keys import ApiKey, ApiKeys, KeyExpired, api_key_id
+from application.permissions import COMMANDS, QUERIES, ScopeForbidden, actions_for, authorize
 from application.store import Kehu
 from domain.base import DomainError
 from tests.application.conftest import ADMIN, AUDITOR, ctx, new_store
@@ -248,7 +250,7 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
         elif role is Role.SYSTEM:
             # Only people approve limits (four eyes) and review contested automated
             # ratings (PIPL art. 24), contracts (the legal review) or a person's PIPL
-            # requests; kehu's own policies never do.
+            # requests; kehu's own policies never do, nor do they hand out API keys.
             assert sorted(refused) == [
                 "contracts.approve",
                 "contracts.reject",
@@ -258,6 +260,7 @@ def test_every_role_but_admin_and_system_is_kept_from_some_command() -> None:
                 "credit.review_contest",
                 "customers.review_service",
                 "customers.review_vip",
+                "keys.manage",
                 "privacy.access",
                 "privacy.correct",
                 "privacy.erase",
@@ -299,3 +302,158 @@ def test_an_authenticated_key_carries_its_roles_permissions(keys: ApiKeys) -> No
     authorize(marketing, "customers.record_purchase")
     with pytest.raises(Forbidden):
         authorize(marketing, "customers.churn")
+
+
+# -- scopes and expiry ----------------------------------------------------------------------
+
+
+def test_a_scoped_key_may_do_only_what_its_role_and_a_scope_allow(
+    store: Kehu, keys: ApiKeys
+) -> None:
+    token, _ = keys.issue(ctx(), Role.MARKETING, "活动", scopes=["campaigns.*", "customers.read"])
+    marketing = keys.authenticate(token)
+
+    assert marketing.scopes == frozenset({"campaigns.*", "customers.read"})
+    authorize(marketing, "campaigns.launch")
+    authorize(marketing, "customers.read")
+    with pytest.raises(ScopeForbidden) as outside:
+        authorize(marketing, "customers.record_purchase")  # the role may; the key may not
+    assert outside.value.code == "auth.scope_forbidden"
+    assert outside.value.status == 403
+    assert outside.value.details["action"] == "customers.record_purchase"
+    with pytest.raises(Forbidden) as role:
+        authorize(marketing, "customers.churn")  # the role may not: that answer comes first
+    assert role.value.code == "auth.forbidden"
+
+
+def test_a_context_wildcard_covers_that_context_only() -> None:
+    key = Principal(id="key:x", role=Role.ADMIN, scopes=frozenset({"customers.*"}))
+    authorize(key, "customers.register")
+    authorize(key, "customers.history")
+    for action in ("complaints.lodge", "credit.read", "keys.manage"):
+        with pytest.raises(ScopeForbidden):
+            authorize(key, action)
+
+
+def test_the_scopes_and_expiry_are_recorded_in_the_issued_event(store: Kehu, keys: ApiKeys) -> None:
+    expires = datetime(2031, 1, 1, tzinfo=UTC)
+    token, result = keys.issue(
+        ctx(), Role.INTEGRATOR, "ERP", scopes=[" events.feed", "customers.read"], expires_at=expires
+    )
+    [issued] = [e for e in store.feed(0, 10, include_receipts=True) if e.type == "ApiKey.Issued"]
+    assert issued.payload["scopes"] == ["customers.read", "events.feed"]
+    assert issued.payload["expires_at"] == expires
+    key = store.load(result.id, ApiKey)
+    assert key.scopes == frozenset({"customers.read", "events.feed"})
+    assert key.expires_at == expires
+    assert keys.authenticate(token).scopes == key.scopes
+
+
+def test_a_key_without_scopes_may_do_everything_its_role_may(keys: ApiKeys) -> None:
+    token, _ = keys.issue(ctx(), Role.CREDIT, "信用")
+    credit = keys.authenticate(token)
+    assert credit.scopes is None
+    for action in actions_for(Role.CREDIT):
+        authorize(credit, action)
+
+
+@pytest.mark.parametrize(
+    ("role", "scopes", "code"),
+    [
+        (Role.INTEGRATOR, ["customers.delete"], "keys.unknown_scope"),
+        (Role.INTEGRATOR, ["nothing.*"], "keys.unknown_scope"),
+        (Role.INTEGRATOR, ["customers"], "keys.unknown_scope"),
+        (Role.RISK, ["customers.register"], "keys.scope_outside_role"),
+        (Role.AUDITOR, ["trainings.read", "trainings.schedule"], "keys.scope_outside_role"),
+        (Role.RISK, ["keys.*", "credit.assess_risk"], "keys.scope_outside_role"),
+        (Role.MANAGER, ["keys.manage"], "keys.scope_outside_role"),
+        (Role.SYSTEM, [], "keys.role_not_issuable"),
+    ],
+)
+def test_a_key_wider_than_its_role_or_naming_nothing_is_refused_and_nothing_is_recorded(
+    store: Kehu, keys: ApiKeys, role: Role, scopes: list[str], code: str
+) -> None:
+    head = store.max_position()
+    with pytest.raises(DomainError) as refused:
+        keys.issue(ctx(), role, "x", scopes=scopes)
+    assert refused.value.code == code
+    assert refused.value.kind == "invalid"
+    assert store.max_position() == head
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [datetime(2020, 1, 1, tzinfo=UTC), datetime(2031, 1, 1)],  # past; no timezone
+    ids=["past", "naive"],
+)
+def test_an_expiry_must_be_a_future_aware_time(
+    store: Kehu, keys: ApiKeys, expires_at: datetime
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        keys.issue(ctx(), Role.AUDITOR, "x", expires_at=expires_at)
+    assert refused.value.code == "keys.invalid_expiry"
+    assert store.max_position() == 0
+
+
+def test_only_an_admin_learns_whether_a_scope_would_be_accepted(store: Kehu, keys: ApiKeys) -> None:
+    with pytest.raises(Forbidden):
+        keys.issue(ctx(Principal(id="m", role=Role.MANAGER)), Role.RISK, "x", scopes=["nope"])
+    assert store.max_position() == 0
+
+
+def test_an_expired_key_is_refused_even_when_it_is_remembered(store: Kehu) -> None:
+    now = [datetime(2030, 6, 30, 12, 0, tzinfo=UTC)]
+    keys = ApiKeys(store, clock=lambda: now[0])
+    token, _ = keys.issue(ctx(), Role.AUDITOR, "临时", expires_at=now[0] + timedelta(days=1))
+    assert keys.authenticate(token).role is Role.AUDITOR  # remembered from here on
+
+    now[0] += timedelta(days=1)
+
+    with pytest.raises(Unauthenticated) as expired:
+        keys.authenticate(token)
+    assert isinstance(expired.value, KeyExpired)
+    assert expired.value.code == "auth.key_expired"
+    assert expired.value.status == 401
+    with pytest.raises(KeyExpired):
+        ApiKeys(store, clock=lambda: now[0]).authenticate(token)  # and when it is not
+
+
+def test_a_key_issued_before_scopes_existed_reads_as_its_whole_role() -> None:
+    """A stored version 1 ``ApiKey.Issued`` (no scopes, no expiry) is upcast."""
+    before = new_store()
+    token, result = ApiKeys(before).issue(ctx(), Role.INTEGRATOR, "ERP")
+    [stored] = [
+        s for s in before.recorder.select_notifications(1, 10) if s.topic.endswith("ApiKey.Issued")
+    ]
+    state = before.mapper.transcoder.decode(stored.state)
+    for version_2_member in ("scopes", "expires_at", "class_version"):
+        state.pop(version_2_member, None)
+    after = new_store()
+    after.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=stored.originator_id,
+                originator_version=stored.originator_version,
+                topic=stored.topic,
+                state=after.mapper.transcoder.encode(state),
+            )
+        ]
+    )
+
+    key = after.load(result.id, ApiKey)
+    assert key.scopes is None
+    assert key.expires_at is None
+    principal = ApiKeys(after).authenticate(token)
+    assert principal.scopes is None
+    assert principal.role is Role.INTEGRATOR
+
+
+def test_a_wildcard_scope_is_accepted_when_the_role_may_do_some_of_that_context(
+    keys: ApiKeys,
+) -> None:
+    token, _ = keys.issue(ctx(), Role.RISK, "风险", scopes=["trainings.*"])
+    risk = keys.authenticate(token)
+    authorize(risk, "trainings.read")
+    with pytest.raises(Forbidden) as refused:
+        authorize(risk, "trainings.schedule")  # the scope never widens the role
+    assert refused.value.code == "auth.forbidden"

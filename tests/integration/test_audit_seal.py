@@ -25,7 +25,7 @@ from application.demo import seed
 from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.cli.main import app
-from tests.conftest import drop_schema, make_settings, postgres_dsn
+from tests.conftest import TEST_MASTER_KEY, drop_schema, make_settings, postgres_dsn
 
 KEY = "integration-audit-key-0123456789"
 EVERY = 10  # a checkpoint every 10 events, so a small store has several
@@ -377,6 +377,7 @@ def _cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
         assert settings.database_url is not None
         monkeypatch.setenv("KEHU_DATABASE_URL", settings.database_url.get_secret_value())
         monkeypatch.setenv("KEHU_POSTGRES_SCHEMA", settings.postgres_schema)
+        monkeypatch.setenv("KEHU_MASTER_KEY", TEST_MASTER_KEY)
 
 
 def test_kehu_audit_verify_exits_non_zero_naming_the_first_tampered_event(

@@ -19,6 +19,7 @@ from application.settings import Settings
 from interfaces.bootstrap import System
 from interfaces.cli.audit_trail import trail_command
 from projections.audit import AuditEntry, AuditFilter, AuditTrailProjection
+from tests.conftest import TEST_MASTER_KEY
 from tests.support import SH, Clock, as_, at
 
 CLERK = Principal(id="user:info", role=Role.INFORMATION, name="信息管理科")
@@ -322,6 +323,7 @@ def _cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
         assert settings.database_url is not None
         monkeypatch.setenv("KEHU_DATABASE_URL", settings.database_url.get_secret_value())
         monkeypatch.setenv("KEHU_POSTGRES_SCHEMA", settings.postgres_schema)
+        monkeypatch.setenv("KEHU_MASTER_KEY", TEST_MASTER_KEY)
 
 
 def _cli() -> typer.Typer:

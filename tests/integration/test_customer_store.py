@@ -187,8 +187,10 @@ def _purchase_many(settings_json: str, customer_id: str, prefix: str, count: int
 
 def _settings_json(settings: Settings) -> str:
     data = settings.model_dump(mode="json")
-    if settings.database_url is not None:
-        data["database_url"] = settings.database_url.get_secret_value()
+    for secret in ("database_url", "master_key"):
+        value = getattr(settings, secret)
+        if value is not None:
+            data[secret] = value.get_secret_value()
     import json
 
     return json.dumps(data)

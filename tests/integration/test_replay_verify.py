@@ -62,7 +62,13 @@ def test_the_cli_verifies_and_exits_non_zero_on_a_difference(
     system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in settings.model_dump().items():
-        if value is not None and name in ("store", "data_dir", "database_url", "postgres_schema"):
+        if value is not None and name in (
+            "store",
+            "data_dir",
+            "database_url",
+            "postgres_schema",
+            "master_key",
+        ):
             raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
             monkeypatch.setenv(f"KEHU_{name.upper()}", str(raw))
     seed(system.store, customers=5)
