@@ -290,3 +290,17 @@ def test_the_service_records_nothing_for_kehu_itself_masked_roles_or_nothing_sho
     assert result is not None
     stored = kehu.store.load(result.id, Disclosure)
     assert (stored.subjects, stored.via, stored.fields) == (["c1"], "GET /x", ["Customer.name"])
+
+
+def test_the_customer_360_view_records_the_customers_name(kehu: System) -> None:
+    customer_id = register(kehu, "张伟", "13812345670")
+    kehu.catch_up()
+    head = kehu.store.max_position()
+
+    answer = ask(kehu, MANAGER, f'{{ customer360(id: "{customer_id}") {{ customer {{ name }} }} }}')
+
+    assert answer.errors is None, answer.errors
+    assert answer.data["customer360"]["customer"]["name"] == "张伟"
+    [recorded] = disclosures_after(kehu, head)
+    assert recorded.payload["subjects"] == [customer_id]
+    assert recorded.payload["via"] == "graphql customer360"
