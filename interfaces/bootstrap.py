@@ -21,9 +21,11 @@ from application.complaints import ComplaintService
 from application.contracts import ContractService
 from application.credit import CreditService
 from application.customers import CustomerService
+from application.disclosures import DisclosureService
 from application.errors import ProjectionTimeout
 from application.forecast import ForecastService
 from application.keys import ApiKeys
+from application.log_privacy import install as mask_personal_data_in_logs
 from application.membership import MembershipService
 from application.pipl import PiplService
 from application.policies import (
@@ -63,6 +65,7 @@ from projections.dashboard import (
     Target,
     targets_from_dict,
 )
+from projections.disclosures import DisclosureProjection, DisclosureQueries
 from projections.membership import MembershipProjection, MembershipQueries
 from projections.satisfaction import SurveyProjection, SurveyQueries
 from projections.service_requests import ServiceRequestProjection, ServiceRequestQueries
@@ -109,6 +112,8 @@ class System:
     dashboard_queries: DashboardQueries
     #: The dashboard's read models as of a past moment (replayed, cached).
     as_of_views: AsOfViews[Queries]
+    disclosures: DisclosureService
+    disclosure_queries: DisclosureQueries
     worker: ProjectionWorker | None = field(default=None)
     #: Hash-chains the stored events and signs checkpoints (tamper evidence).
     sealer: Sealer | None = field(default=None)
@@ -267,6 +272,7 @@ def init_storage(settings: Settings) -> None:
 
 def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc_now) -> System:
     """Assemble kehu. Tables are not created unless asked (see :func:`init_storage`)."""
+    mask_personal_data_in_logs()  # every process that runs kehu, API workers included
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Kehu(
@@ -297,6 +303,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         CampaignProjection(views),
         TrainingProjection(views),
         DashboardProjection(views),
+        DisclosureProjection(views),
     ]
     kpi_targets = (
         targets_from_dict(json.loads(settings.kpi_targets_file.read_text(encoding="utf-8")))
@@ -453,6 +460,8 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
             size=settings.asof_cache_size,
             timeout=settings.min_position_timeout,
         ),
+        disclosures=DisclosureService(store, clock),
+        disclosure_queries=DisclosureQueries(views),
         sealer=sealer_for(store.recorder, settings, create_tables=create_tables, clock=clock),
     )
     assembled.append(system)

@@ -14,6 +14,7 @@ from anyio import to_thread
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from application.disclosures import Disclosed, in_aggregate
 from application.errors import ApplicationError, NotFound
 from application.privacy import mask_value, may_see_personal_data
 from application.service import ContextService
@@ -22,6 +23,7 @@ from domain.base import KehuAggregate
 from interfaces.bootstrap import System
 from interfaces.graphql.acting import acts
 from interfaces.graphql.common import Context, graphql_error
+from interfaces.graphql.disclosures import ShowsPersonalData
 
 
 def _services(system: System) -> dict[str, ContextService[Any]]:
@@ -46,8 +48,10 @@ class AggregateState:
     version: int
     state: JSON = strawberry.field(
         description="Every attribute as plain JSON: money as {amount, currency}, times ISO"
-        " 8601; personal data masked unless the caller's role may see it."
+        " 8601; personal data masked unless the caller's role may see it.",
+        extensions=[ShowsPersonalData(disclosed="shows")],
     )
+    shows: strawberry.Private[Disclosed]
 
 
 def _read(
@@ -71,6 +75,7 @@ def _read(
         type=type(aggregate).__name__,
         version=aggregate.version,
         state=to_json(state),
+        shows=in_aggregate(aggregate, state),
     )
 
 

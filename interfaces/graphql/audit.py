@@ -28,6 +28,7 @@ from interfaces.graphql.common import (
     guard,
     offset_after,
 )
+from interfaces.graphql.disclosures import note_events
 from projections.audit import AuditEntry
 from projections.audit import AuditFilter as AuditFilterQuery
 
@@ -137,6 +138,7 @@ class AuditEvent:
         recorded = await _events(info).load(self.position)
         if recorded is None:
             return None
+        note_events(info, [recorded])
         return JSON(visible_payload(recorded, info.context.principal.role))
 
 

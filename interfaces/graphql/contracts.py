@@ -60,6 +60,7 @@ from interfaces.graphql.common import (
     guard,
     offset_after,
 )
+from interfaces.graphql.disclosures import ShowsPersonalData
 from projections.contracts import (
     AmendmentRow,
     BreachFilter,
@@ -403,7 +404,8 @@ class ContractParty:
     kind_label: str
     customer_id: strawberry.ID | None = strawberry.field(description="For a customer party")
     name: str = strawberry.field(
-        description="A customer's name is masked unless the caller's role may see personal data"
+        description="A customer's name is masked unless the caller's role may see personal data",
+        extensions=[ShowsPersonalData("customer_id")],
     )
     signed_at: datetime | None
     signature_method: ContractSignatureMethod | None

@@ -23,6 +23,7 @@ from interfaces.graphql.common import (
     guard,
     offset_after,
 )
+from interfaces.graphql.disclosures import ShowsPersonalData
 from projections.customers import CustomerFilter as CustomerFilterQuery
 from projections.customers import CustomerRow
 
@@ -53,10 +54,11 @@ class Customer:
     id: strawberry.ID
     kind: CustomerKindEnum
     name: str = strawberry.field(
-        description="Masked unless the caller's role may see personal data"
+        description="Masked unless the caller's role may see personal data",
+        extensions=[ShowsPersonalData("id")],
     )
-    phone: str | None
-    email: str | None
+    phone: str | None = strawberry.field(extensions=[ShowsPersonalData("id")])
+    email: str | None = strawberry.field(extensions=[ShowsPersonalData("id")])
     uscc: str | None = strawberry.field(description="统一社会信用代码 (enterprises)")
     segment: str | None
     source: str | None

@@ -28,6 +28,7 @@ from interfaces.graphql.common import (
     guard,
     offset_after,
 )
+from interfaces.graphql.disclosures import ShowsPersonalData
 from projections.satisfaction import DIMENSIONS, ImprovementActionRow, SurveyRow
 from projections.satisfaction import SurveyFilter as SurveyFilterQuery
 
@@ -138,7 +139,8 @@ class Survey:
     ces: int | None = strawberry.field(description="Customer effort score 1–7")
     scores: list[DimensionScore]
     comment: str | None = strawberry.field(
-        description="Masked unless the caller's role may see personal data"
+        description="Masked unless the caller's role may see personal data",
+        extensions=[ShowsPersonalData("customer_id")],
     )
     expired_on: date | None
     actions: list[ImprovementAction]

@@ -25,6 +25,7 @@ from interfaces.graphql.contracts import ContractQuery
 from interfaces.graphql.credit import CreditQuery
 from interfaces.graphql.customers import CustomerQuery
 from interfaces.graphql.dashboard import DashboardQuery
+from interfaces.graphql.disclosures import DisclosureExtension, DisclosureQuery
 from interfaces.graphql.forecast import ForecastQuery
 from interfaces.graphql.membership import MembershipQuery
 from interfaces.graphql.satisfaction import SurveyQuery
@@ -48,9 +49,10 @@ Query = merge_types(
         DashboardQuery,
         ForecastQuery,
         AggregateQuery,
+        DisclosureQuery,
     ),
 )
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, extensions=[DisclosureExtension])
 
 
 def graphql_router() -> GraphQLRouter[Context, None]:

@@ -24,6 +24,7 @@ from interfaces.graphql.common import (
     guard,
     offset_after,
 )
+from interfaces.graphql.disclosures import ShowsPersonalData
 from projections.trainings import EffectivenessRow, TraineeRow, TrainingRow
 from projections.trainings import TrainingFilter as TrainingFilterQuery
 
@@ -88,7 +89,8 @@ class TrainingEffectiveness:
 class Trainee:
     staff_id: str
     staff_name: str = strawberry.field(
-        description="Masked unless the caller's role may see personal data"
+        description="Masked unless the caller's role may see personal data",
+        extensions=[ShowsPersonalData("staff_id")],
     )
     role: str | None
     enrolled_at: datetime
@@ -97,7 +99,9 @@ class Trainee:
     pre_score: int | None
     post_score: int | None
     rating: int | None
-    comment: str | None = strawberry.field(description="Masked like the name")
+    comment: str | None = strawberry.field(
+        description="Masked like the name", extensions=[ShowsPersonalData("staff_id")]
+    )
 
     @classmethod
     def from_row(cls, row: TraineeRow, visible: bool) -> Trainee:

@@ -21,6 +21,7 @@ from interfaces.rest import (
     contracts,
     credit,
     customers,
+    disclosures,
     events,
     membership,
     privacy,
@@ -90,6 +91,7 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
     problems.install(app)
     app.include_router(customers.router)
     app.include_router(privacy.router)
+    app.include_router(disclosures.router)
     app.include_router(membership.router)
     app.include_router(complaints.router)
     app.include_router(service_requests.router)

@@ -16,6 +16,7 @@ from application.permissions import authorize
 from interfaces.bootstrap import System
 from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.deps import PrincipalDep, SystemDep
+from interfaces.rest.disclosures import Disclosing, DisclosingDep
 from interfaces.rest.problems import ProblemError
 from projections.audit import AuditEntry, AuditFilter
 
@@ -115,9 +116,14 @@ def _wait(system: System, query_position: int | None, header_position: int | Non
 
 
 def _page(
-    system: System, principal: Principal, entries: list[AuditEntry], include_payload: bool
+    system: System,
+    principal: Principal,
+    entries: list[AuditEntry],
+    include_payload: bool,
+    disclosing: Disclosing,
 ) -> list[dict[str, Any]]:
     recorded = events_at(system.store, [e.position for e in entries]) if include_payload else {}
+    disclosing.events(recorded.values())
     page = []
     for entry in entries:
         item: dict[str, Any] = {
@@ -161,6 +167,7 @@ def trail(
     principal: PrincipalDep,
     system: SystemDep,
     query: Annotated[TrailQuery, Query()],
+    disclosing: DisclosingDep,
     x_kehu_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """审计轨迹: stored business events in global order, filtered and paged. Page with
@@ -187,7 +194,7 @@ def trail(
     entries, total = system.audit_queries.trail(where, query.offset, query.limit)
     more = query.offset + len(entries) < total
     return {
-        "items": _page(system, principal, entries, query.include_payload),
+        "items": _page(system, principal, entries, query.include_payload, disclosing),
         "total": total,
         "offset": query.offset,
         "limit": query.limit,
@@ -205,6 +212,7 @@ def causal_chain(
     principal: PrincipalDep,
     system: SystemDep,
     command_id: Annotated[str, Path(min_length=1, max_length=200)],
+    disclosing: DisclosingDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     include_payload: Annotated[bool, Query(description="Add payloads (masked by role)")] = False,
@@ -228,7 +236,7 @@ def causal_chain(
         )
     return {
         "command_id": command_id,
-        "items": _page(system, principal, entries, include_payload),
+        "items": _page(system, principal, entries, include_payload, disclosing),
         "total": total,
         "offset": offset,
         "limit": limit,

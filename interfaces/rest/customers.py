@@ -10,12 +10,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, StrictBool, StrictStr
 
+from application.disclosures import in_state
 from application.privacy import mask_value, may_see_personal_data
 from application.store import to_json
 from domain.customer import Customer
 from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
+from interfaces.rest.disclosures import DisclosingDep
 from interfaces.rest.events import EventOut, history_page
 from interfaces.rest.problems import ProblemError
 
@@ -240,6 +242,7 @@ def get_customer(
     principal: PrincipalDep,
     system: SystemDep,
     response: Response,
+    disclosing: DisclosingDep,
     as_of: Annotated[
         AwareDatetime | None, Query(description="State as it stood at this time")
     ] = None,
@@ -257,6 +260,7 @@ def get_customer(
     if not may_see_personal_data(principal.role):
         for field in Customer.PERSONAL_STATE:
             data[field] = mask_value(data[field])
+    disclosing.record(in_state(Customer, [str(customer_id)], data))
     response.headers["ETag"] = f'"{state.version}"'
     return data
 
@@ -268,6 +272,7 @@ def customer_history(
     customer_id: UUID,
     principal: PrincipalDep,
     system: SystemDep,
+    disclosing: DisclosingDep,
     after_version: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
@@ -275,4 +280,5 @@ def customer_history(
     events = system.customers.history(
         principal, customer_id, after_version=after_version, limit=limit
     )
+    disclosing.events(events)
     return history_page(events, principal)

@@ -13,6 +13,7 @@ from application.privacy import mask_event_payload, may_see_personal_data
 from application.store import RecordedEvent, to_json
 from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.deps import PrincipalDep, SystemDep
+from interfaces.rest.disclosures import DisclosingDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"], route_class=ActingRoute)
 
@@ -45,10 +46,13 @@ def history_page(events: list[RecordedEvent], principal: Principal) -> list[dict
 def event_feed(
     principal: PrincipalDep,
     system: SystemDep,
+    disclosing: DisclosingDep,
     after: Annotated[int, Query(ge=0, description="Global position to read after")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Events in global order after a position. Personal data is masked unless the
     caller's role may see it. Follow it by passing the last position as `after`."""
     authorize(principal, "events.feed")
-    return history_page(system.store.feed(after, limit), principal)
+    events = system.store.feed(after, limit)
+    disclosing.events(events)
+    return history_page(events, principal)

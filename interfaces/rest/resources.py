@@ -19,6 +19,7 @@ from interfaces.bootstrap import System
 from interfaces.rest.acting import acts
 from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
+from interfaces.rest.disclosures import DisclosingDep
 from interfaces.rest.events import EventOut, history_page
 from interfaces.rest.problems import ProblemError
 
@@ -91,6 +92,7 @@ def read_routes(
         principal: PrincipalDep,
         system: SystemDep,
         response: Response,
+        disclosing: DisclosingDep,
         as_of: Annotated[AwareDatetime | None, Query(description="State as it stood then")] = None,
         version: Annotated[int | None, Query(ge=1, description="State at this version")] = None,
         **kwargs: Any,
@@ -106,12 +108,14 @@ def read_routes(
         if not may_see_personal_data(principal.role):
             for name in personal:
                 state[name] = mask_value(state.get(name))
+        disclosing.aggregate(aggregate, state)
         response.headers["ETag"] = f'"{aggregate.version}"'
         return dict(to_json(state))
 
     def get_history(
         principal: PrincipalDep,
         system: SystemDep,
+        disclosing: DisclosingDep,
         after_version: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         **kwargs: Any,
@@ -119,6 +123,7 @@ def read_routes(
         events = service_of(system).history(
             principal, kwargs[id_name], after_version=after_version, limit=limit
         )
+        disclosing.events(events)
         return history_page(events, principal)
 
     for function in (get_state, get_history):

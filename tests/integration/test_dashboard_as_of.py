@@ -528,6 +528,7 @@ def test_a_past_state_replays_only_the_views_the_dashboard_reads(kehu: System) -
         "audit_trail",
         "analytics",
         "trainings",
+        "disclosures",
     }
 
 
