@@ -39,6 +39,7 @@ from strawberry.types.field import StrawberryField
 from application.context import CommandContext
 from application.disclosures import Disclosed, shown
 from application.store import RecordedEvent
+from interfaces.graphql.acting import acts
 from interfaces.graphql.common import (
     Connection,
     Context,
@@ -239,7 +240,8 @@ def _aware(name: str, moment: datetime | None) -> datetime | None:
 class DisclosureQuery:
     @strawberry.field(
         description="个人信息查阅记录: who saw whose personal data unmasked, the latest first."
-        " `since` ≤ recorded < `until`. Admins, managers and auditors."
+        " `since` ≤ recorded < `until`. Admins, managers and auditors.",
+        extensions=[acts("audit.trail")],
     )
     async def disclosures(
         self,

@@ -26,6 +26,7 @@ from application.store import RecordedEvent
 from domain.base import KehuAggregate
 from domain.customer import Customer
 from interfaces.bootstrap import System
+from interfaces.rest.acting import ActingRoute, acts
 from interfaces.rest.deps import PrincipalDep, SystemDep
 from projections.disclosures import DisclosureFilter, DisclosureRow
 
@@ -73,7 +74,7 @@ def get_disclosing(request: Request, principal: PrincipalDep, system: SystemDep)
 DisclosingDep = Annotated[Disclosing, Depends(get_disclosing)]
 
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], route_class=ActingRoute)
 
 
 class DisclosureOut(BaseModel):
@@ -111,6 +112,7 @@ def disclosure_json(row: DisclosureRow) -> dict[str, Any]:
 
 @router.get(
     "/{customer_id}/disclosures",
+    openapi_extra=acts("audit.trail"),
     response_model=DisclosurePageOut,
     responses={
         403: {"description": "Only admins, managers and auditors read disclosures"},
