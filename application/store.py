@@ -326,10 +326,16 @@ def aggregate_state(aggregate: KehuAggregate) -> dict[str, Any]:
 # -- the application ------------------------------------------------------------------------
 
 
+#: Events between snapshots: loading an aggregate replays at most this many events after
+#: its latest snapshot (a snapshot's personal state is encrypted like the events').
+SNAPSHOT_INTERVAL = 100
+
+
 class Kehu(Application[UUID]):
     """kehu's event store: every aggregate, one global order."""
 
     name = "kehu"
+    is_snapshotting_enabled = True
 
     def __init__(
         self,
@@ -578,6 +584,7 @@ class Kehu(Application[UUID]):
                 continue
             if pending:
                 position = recordings[-1].notification.id
+                self._snapshot_if_due(aggregate, len(pending))
             else:
                 position = self.position_of(aggregate.id, aggregate.version)
             return CommandResult(
@@ -591,6 +598,21 @@ class Kehu(Application[UUID]):
             f"gave up after {self.command_retries + 1} attempts: the aggregate kept changing"
         )
 
+    def _snapshot_if_due(self, aggregate: KehuAggregate, new_events: int) -> None:
+        """Snapshot an aggregate whose new events crossed a multiple of
+        :data:`SNAPSHOT_INTERVAL`. The events are committed already: a snapshot that cannot
+        be stored is logged and retried at the next multiple, never a failed command."""
+        if self.snapshots is None or aggregate.version < SNAPSHOT_INTERVAL:
+            return
+        if aggregate.version // SNAPSHOT_INTERVAL == (aggregate.version - new_events) // (
+            SNAPSHOT_INTERVAL
+        ):
+            return
+        try:
+            self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+        except Exception:
+            log.exception("could not snapshot %s at version %s", aggregate.id, aggregate.version)
+
     def record_many(
         self, ctx: CommandContext, command: str, aggregates: list[KehuAggregate]
     ) -> int:
@@ -603,6 +625,9 @@ class Kehu(Application[UUID]):
             object.__setattr__(stored, "envelope", envelope)
         with self._subjects(ctx, command, batches):
             recordings = self.save(*pending)
+        for aggregate, events in batches:
+            if events:
+                self._snapshot_if_due(aggregate, len(events))
         return recordings[-1].notification.id if recordings else self.max_position()
 
     @contextmanager
