@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="Days past due an overdue invoice is tolerated before it blocks new"
         " orders (0: any recorded overdue blocks).",
     )
+    dashboard_cache_seconds: float = Field(
+        15.0,
+        ge=0,
+        le=3600,
+        description="How long the live dashboard's figures are reused while no read model has"
+        " moved (0: computed for every request). Its `asOf` says which moment they describe.",
+    )
     asof_cache_size: int = Field(
         2,
         ge=1,

@@ -25,6 +25,7 @@ head (``MAX`` of the positions) cheaply.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -257,3 +258,33 @@ class AsOfViews(Generic[Q]):
             self._cache.clear()
         for snapshot in snapshots:
             self._discard(snapshot)
+
+
+class LiveCache(Generic[T]):
+    """Answers computed over the live read models, reused while the views have not moved
+    (same position) and for at most ``seconds`` (the figures that describe the present —
+    deadlines, clocks — age with the time, not only with the events). Bounded, LRU."""
+
+    def __init__(self, seconds: float, size: int = 64) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._entries: OrderedDict[object, tuple[float, int, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object, position: int, compute: Callable[[], tuple[T, int]]) -> T:
+        """The cached answer for ``key`` at ``position``, or ``compute()``'s (which gives
+        the answer and the position it reflects)."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[1] == position and now - found[0] < self.seconds:
+                self._entries.move_to_end(key)
+                return found[2]
+        answer, reflected = compute()
+        if self.seconds > 0:
+            with self._lock:
+                self._entries[key] = (now, reflected, answer)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return answer

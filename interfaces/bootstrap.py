@@ -49,7 +49,7 @@ from domain.credit import CreditPolicy
 from domain.loyalty import VipPolicyBook, load_policy_book
 from domain.sla import SlaPolicy, default_policy, policy_from_dict
 from domain.values import Money
-from interfaces.asof import AsOfViews
+from interfaces.asof import AsOfViews, LiveCache
 from projections.analytics import AnalyticsProjection, AnalyticsQueries
 from projections.audit import AuditQueries, AuditTrailProjection
 from projections.base import KehuProjection, ProjectionWorker, ViewStore, wait_for_position
@@ -112,6 +112,8 @@ class System:
     dashboard_queries: DashboardQueries
     #: The dashboard's read models as of a past moment (replayed, cached).
     as_of_views: AsOfViews[Queries]
+    #: The live dashboard's figures while no read model moved (KEHU_DASHBOARD_CACHE_SECONDS).
+    dashboard_cache: LiveCache[Any]
     disclosures: DisclosureService
     disclosure_queries: DisclosureQueries
     worker: ProjectionWorker | None = field(default=None)
@@ -463,6 +465,7 @@ def build(settings: Settings, *, create_tables: bool = False, clock: Clock = utc
         disclosures=DisclosureService(store, clock),
         disclosure_queries=DisclosureQueries(views),
         sealer=sealer_for(store.recorder, settings, create_tables=create_tables, clock=clock),
+        dashboard_cache=LiveCache(settings.dashboard_cache_seconds),
     )
     assembled.append(system)
     return system

@@ -125,7 +125,17 @@ class CustomerProjection(KehuProjection):
             f"CREATE TABLE IF NOT EXISTS {tags} ("
             " customer_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (customer_id, tag))",
             f"CREATE INDEX IF NOT EXISTS customer_tag_tag ON {tags} (tag)",
+            # "The best customers first" (by purchase total), with or without a status filter:
+            # an index in the page's own order, so a page reads 20 rows, not sorts them all.
+            f"CREATE INDEX IF NOT EXISTS customer_view_top ON {view}"
+            f" (purchase_total_minor {self._descending_nulls_last()}, id)",
+            f"CREATE INDEX IF NOT EXISTS customer_view_status_top ON {view}"
+            f" (status, purchase_total_minor {self._descending_nulls_last()}, id)",
         ]
+
+    def _descending_nulls_last(self) -> str:
+        # SQLite indexes take no NULLS LAST; its DESC index sorts NULLs last already.
+        return "DESC NULLS LAST" if self.views.is_postgres else "DESC"
 
     @singledispatchmethod
     def apply(self, event: Any, cursor: Cursor) -> None:
