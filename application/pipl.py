@@ -125,6 +125,22 @@ class PiplService:
 
     # -- correction, restriction, erasure -------------------------------------------------
 
+    def _on_customer(
+        self,
+        ctx: CommandContext,
+        command: str,
+        customer_id: UUID,
+        act: Callable[[Customer, datetime], object],
+        at: datetime | None,
+        *,
+        permission: str | None = None,
+    ) -> CommandResult:
+        authorize(ctx.principal, permission or command)
+        moment = at or self.clock()
+        return self.store.execute(
+            ctx, command, kind=Customer, target=customer_id, act=lambda c: act(c, moment)
+        )
+
     def correct(
         self,
         ctx: CommandContext,
@@ -134,14 +150,12 @@ class PiplService:
         *,
         at: datetime | None = None,
     ) -> CommandResult:
-        authorize(ctx.principal, "privacy.correct")
-        moment = at or self.clock()
-        return self.store.execute(
+        return self._on_customer(
             ctx,
             "privacy.correct",
-            kind=Customer,
-            target=customer_id,
-            act=lambda c: c.correct_personal_data(request_id, moment, **changes),
+            customer_id,
+            lambda c, moment: c.correct_personal_data(request_id, moment, **changes),
+            at,
         )
 
     def restrict(
@@ -153,14 +167,12 @@ class PiplService:
         *,
         at: datetime | None = None,
     ) -> CommandResult:
-        authorize(ctx.principal, "privacy.restrict")
-        moment = at or self.clock()
-        result = self.store.execute(
+        result = self._on_customer(
             ctx,
             "privacy.restrict",
-            kind=Customer,
-            target=customer_id,
-            act=lambda c: c.restrict_processing(request_id, reason, moment),
+            customer_id,
+            lambda c, moment: c.restrict_processing(request_id, reason, moment),
+            at,
         )
         self.store.keys.restrict(customer_id, True)
         return result
@@ -174,14 +186,13 @@ class PiplService:
         *,
         at: datetime | None = None,
     ) -> CommandResult:
-        authorize(ctx.principal, "privacy.restrict")
-        moment = at or self.clock()
-        result = self.store.execute(
+        result = self._on_customer(
             ctx,
             "privacy.lift_restriction",
-            kind=Customer,
-            target=customer_id,
-            act=lambda c: c.lift_restriction(request_id, reason, moment),
+            customer_id,
+            lambda c, moment: c.lift_restriction(request_id, reason, moment),
+            at,
+            permission="privacy.restrict",
         )
         self.store.keys.restrict(customer_id, False)
         return result
@@ -197,15 +208,13 @@ class PiplService:
     ) -> CommandResult:
         """Record the erasure, then destroy the key. A repeat (the key survived a crash
         between the two) destroys it and is refused as already erased."""
-        authorize(ctx.principal, "privacy.erase")
-        moment = at or self.clock()
         try:
-            result = self.store.execute(
+            result = self._on_customer(
                 ctx,
                 "privacy.erase",
-                kind=Customer,
-                target=customer_id,
-                act=lambda c: c.erase_personal_data(request_id, reason, moment),
+                customer_id,
+                lambda c, moment: c.erase_personal_data(request_id, reason, moment),
+                at,
             )
         except CustomerErased:
             self.store.keys.destroy(customer_id)
