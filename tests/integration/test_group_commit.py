@@ -62,7 +62,9 @@ def test_concurrent_registrations_share_saves_and_each_gets_its_own_position(
 def test_writers_of_one_customer_lose_no_update_and_one_key_records_once(
     system: System,
 ) -> None:
-    customer = system.customers.register(ctx(), kind="individual", name="同一人", phone="13900009999")
+    customer = system.customers.register(
+        ctx(), kind="individual", name="同一人", phone="13900009999"
+    )
     results = together(
         lambda n: system.customers.record_purchase(
             ctx(), customer.id, order_ref=f"SO-{n}", amount="10.00", category="tea"
