@@ -26,6 +26,7 @@ from interfaces.graphql.credit import CreditQuery
 from interfaces.graphql.customers import CustomerQuery
 from interfaces.graphql.dashboard import DashboardQuery
 from interfaces.graphql.forecast import ForecastQuery
+from interfaces.graphql.limits import GraphQLLimits
 from interfaces.graphql.membership import MembershipQuery
 from interfaces.graphql.satisfaction import SurveyQuery
 from interfaces.graphql.service_requests import ServiceRequestQuery
@@ -50,7 +51,7 @@ Query = merge_types(
         AggregateQuery,
     ),
 )
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, extensions=[GraphQLLimits])
 
 
 def graphql_router() -> GraphQLRouter[Context, None]:
