@@ -28,7 +28,10 @@ from interfaces.rest import (
     surveys,
     trainings,
 )
+from interfaces.rest.limits import RequestSizeLimit
 from interfaces.rest.metrics import Metrics
+from interfaces.rest.problem_docs import document_problems
+from interfaces.rest.security import SecurityHeaders, install_log_redaction
 
 DESCRIPTION = """
 kehu (客户) — the event-sourced core of a customer-management system.
@@ -87,6 +90,8 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
     metrics = Metrics()
     app.state.metrics = metrics
     problems.install(app)
+    configured = settings or (system.settings if system is not None else Settings())
+    install_log_redaction(configured)
     app.include_router(customers.router)
     app.include_router(membership.router)
     app.include_router(complaints.router)
@@ -110,6 +115,12 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
         path = getattr(route, "path", "unmatched")
         metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
         return response
+
+    # Added last, so outermost: an oversized body is refused before anything reads it, and
+    # every answer, a refusal included, carries the security headers.
+    app.add_middleware(RequestSizeLimit, max_bytes=configured.max_request_bytes)
+    app.add_middleware(SecurityHeaders, hsts_max_age=configured.hsts_max_age)
+    document_problems(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
