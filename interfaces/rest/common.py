@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from application.store import CommandResult
 
+MAX_SAFE_INT = 2**53 - 1
+"""The largest version, position or offset a query may name: the largest integer a JSON
+client holds exactly, far below the 64-bit integers of the stores (which a larger number,
+or ``after`` + 1 at the 64-bit edge, overflowed into a 500). Larger ones are refused (422)."""
+
 DecimalString = Annotated[
     StrictStr,
     Field(

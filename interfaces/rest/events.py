@@ -11,6 +11,7 @@ from application.context import Principal
 from application.permissions import authorize
 from application.privacy import mask_event_payload, may_see_personal_data
 from application.store import RecordedEvent, to_json
+from interfaces.rest.common import MAX_SAFE_INT
 from interfaces.rest.deps import PrincipalDep, SystemDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -44,7 +45,9 @@ def history_page(events: list[RecordedEvent], principal: Principal) -> list[dict
 def event_feed(
     principal: PrincipalDep,
     system: SystemDep,
-    after: Annotated[int, Query(ge=0, description="Global position to read after")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SAFE_INT, description="Global position to read after")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Events in global order after a position. Personal data is masked unless the

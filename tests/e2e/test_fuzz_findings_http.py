@@ -1,0 +1,66 @@
+"""Regressions for what the schema fuzzers found (tests/fuzz): each was a 500."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import Served
+
+TOO_BIG = 2**53  # one past the largest integer a JSON client holds exactly
+
+
+def register(served: Served) -> str:
+    with served.client() as client:
+        response = client.post(
+            "/api/v1/customers",
+            json={"kind": "individual", "name": "王芳", "phone": "13712345678"},
+        )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/customers/{id}", "version"),
+        ("/api/v1/customers/{id}/history", "after_version"),
+        ("/api/v1/complaints/{other}", "version"),
+        ("/api/v1/contracts/{other}/history", "after_version"),
+        ("/api/v1/events", "after"),
+        ("/api/v1/audit/trail", "after"),
+        ("/api/v1/audit/trail", "offset"),
+        ("/api/v1/audit/trail", "min_position"),
+        ("/api/v1/audit/commands/some-command/chain", "offset"),
+        ("/api/v1/audit/commands/some-command/chain", "min_position"),
+    ],
+)
+def test_a_number_past_2_to_the_53_in_a_query_is_a_422_not_a_500(
+    served: Served, path: str, parameter: str
+) -> None:
+    url = path.format(id=register(served), other=uuid.uuid4())
+    with served.client() as client:
+        response = client.get(url, params={parameter: TOO_BIG})
+        largest = client.get(url, params={parameter: TOO_BIG - 1})
+        beyond_64_bits = client.get(url, params={parameter: 2**64})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation.request"
+    assert parameter in response.json()["detail"]
+    assert largest.status_code != 500, largest.text
+    assert beyond_64_bits.status_code == 422
+
+
+def test_a_graphql_cursor_past_2_to_the_53_is_refused_as_invalid(served: Served) -> None:
+    cursor = base64.urlsafe_b64encode(f"o:{TOO_BIG}".encode()).decode()
+    with served.client() as client:
+        response = client.post(
+            "/graphql",
+            json={
+                "query": "query ($after: String) { customers(after: $after) { totalCount } }",
+                "variables": {"after": cursor},
+            },
+        )
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "validation.invalid_cursor"
