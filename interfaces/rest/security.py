@@ -3,12 +3,12 @@
 Every answer may hold personal data, so none is cached (``Cache-Control: no-store``), framed
 (``X-Frame-Options: DENY`` and CSP ``frame-ancestors 'none'``), sniffed into another type
 (``X-Content-Type-Options: nosniff``) or given away in a ``Referer``. JSON answers get a
-Content-Security-Policy that allows nothing at all; the two HTML pages — Swagger UI at
+Content-Security-Policy that allows nothing at all; the HTML pages — Swagger UI at
 ``/docs`` and GraphiQL at ``/graphql`` (and ReDoc at ``/redoc``) — get one that allows
 exactly what they load: their scripts and styles from the CDNs FastAPI and Strawberry point
 at, their inline boot script, and requests back to kehu. ``Strict-Transport-Security`` is
-sent over https when ``KEHU_HSTS_MAX_AGE`` is set (behind a TLS-terminating proxy, run
-uvicorn with ``--proxy-headers`` so the scheme is known).
+sent over https when ``KEHU_HSTS_MAX_AGE`` is set (behind a TLS-terminating proxy, uvicorn
+takes the scheme from the ``X-Forwarded-Proto`` of a trusted address, ``FORWARDED_ALLOW_IPS``).
 """
 
 from __future__ import annotations
@@ -60,12 +60,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = PAGE_CSP if scope["path"].rstrip("/") in PAGES else STRICT_CSP
+        page = scope["path"].rstrip("/") in PAGES
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                csp = PAGE_CSP if page and html else STRICT_CSP
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "no-referrer")
