@@ -15,6 +15,18 @@ MAX_SAFE_INT = 2**53 - 1
 client holds exactly, far below the 64-bit integers of the stores (which a larger number,
 or ``after`` + 1 at the 64-bit edge, overflowed into a 500). Larger ones are refused (422)."""
 
+
+def whole_number(raw: str) -> int | None:
+    """A header's whole number (``If-Match``, ``X-Kehu-Min-Position``), or None when it is
+    not one up to ``MAX_SAFE_INT``. ASCII digits only: ``str.isdigit`` also takes "²", which
+    ``int`` refuses, and ``int`` refuses more than 4,300 digits — both were 500s."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 16):
+        return None
+    value = int(text)
+    return value if value <= MAX_SAFE_INT else None
+
+
 DecimalString = Annotated[
     StrictStr,
     Field(

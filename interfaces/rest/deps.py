@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 
 from application.context import CommandContext, Principal
 from interfaces.bootstrap import System
+from interfaces.rest.common import whole_number
 from interfaces.rest.problems import ProblemError
 
 
@@ -40,15 +41,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    version = whole_number(if_match.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise ProblemError(
             400,
             "precondition.invalid_if_match",
             "Invalid If-Match",
             "If-Match takes the aggregate version, e.g. If-Match: 7",
         )
-    return int(raw)
+    return version
 
 
 async def _request_hash(request: Request) -> str:

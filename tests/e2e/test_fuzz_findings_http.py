@@ -64,3 +64,34 @@ def test_a_graphql_cursor_past_2_to_the_53_is_refused_as_invalid(served: Served)
         )
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "validation.invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"9" * 5000, b"\xb2", str(TOO_BIG).encode()],
+    ids=["5000 digits", "superscript two", "past 2^53"],
+)
+def test_an_if_match_that_is_no_version_is_a_400_and_records_nothing(
+    served: Served, value: bytes
+) -> None:
+    customer_id = register(served)
+    before = served.head()
+    with served.client(**{"If-Match": value}) as client:  # type: ignore[arg-type]
+        response = client.post(
+            f"/api/v1/customers/{customer_id}/update-profile", json={"name": "王芳芳"}
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "precondition.invalid_if_match"
+    assert served.head() == before
+
+
+@pytest.mark.parametrize(
+    "value", [b"9" * 5000, b"\xb2", str(TOO_BIG).encode()], ids=["5000 digits", "²", "2^53"]
+)
+def test_a_graphql_min_position_header_that_is_no_position_is_a_400(
+    served: Served, value: bytes
+) -> None:
+    with served.client(**{"X-Kehu-Min-Position": value}) as client:  # type: ignore[arg-type]
+        response = client.post("/graphql", json={"query": "{ customers { totalCount } }"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "validation.min_position"
