@@ -6,7 +6,8 @@ thousand aliases of the same list, or ``first: 200`` inside ``first: 200`` insid
 ``first: 200``. Each limit is checked before anything is resolved, so a refused query reads
 nothing and records nothing. Refusals are GraphQL errors with a stable
 ``extensions.code``: ``graphql.query_too_long``, ``graphql.too_many_tokens``,
-``graphql.too_many_aliases``, ``graphql.too_deep`` and ``graphql.too_costly``. Introspection
+``graphql.too_many_aliases``, ``graphql.too_deep`` and ``graphql.too_costly`` — and text
+holding a NUL character, ``validation.nul_character``. Introspection
 (``__schema``, ``__type``) is neither deep nor costly here: GraphiQL and the schema fuzzer
 need it.
 
@@ -36,6 +37,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     Source,
+    StringValueNode,
     TokenKind,
     ValidationContext,
     ValidationRule,
@@ -237,6 +239,32 @@ def limit_rule(limits: Limits, variables: Mapping[str, Any]) -> type[ASTValidati
     return KehuLimits
 
 
+class NoNulCharacters(ValidationRule):
+    """A string literal holding NUL (``"\\u0000"``) is refused: PostgreSQL text cannot hold
+    it, so the read-model query it filtered failed with an uncoded error."""
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if NUL in node.value:
+            self.report_error(nul_refusal())
+
+
+NUL = "\x00"
+
+
+def nul_refusal() -> GraphQLError:
+    return refusal("validation.nul_character", "text may not contain the NUL character")
+
+
+def holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, Mapping):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 def _count_aliases(nodes: Any) -> int:
     """Aliases anywhere in the document (fields, inline fragments and fragments)."""
     count = 0
@@ -272,8 +300,15 @@ class GraphQLLimits(SchemaExtension):
         yield
 
     def on_validate(self) -> Iterator[None]:
-        rule = limit_rule(self._limits(), self.execution_context.variables or {})
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, rule)
+        variables = self.execution_context.variables or {}
+        if holds_nul(variables):
+            raise nul_refusal()
+        rule = limit_rule(self._limits(), variables)
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            rule,
+            NoNulCharacters,
+        )
         yield
 
     def _limits(self) -> Limits:

@@ -28,7 +28,7 @@ from interfaces.rest import (
     surveys,
     trainings,
 )
-from interfaces.rest.limits import RequestSizeLimit
+from interfaces.rest.limits import RejectNulCharacters, RequestSizeLimit
 from interfaces.rest.metrics import Metrics
 from interfaces.rest.problem_docs import document_problems
 from interfaces.rest.security import SecurityHeaders, install_log_redaction
@@ -118,6 +118,7 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
 
     # Added last, so outermost: an oversized body is refused before anything reads it, and
     # every answer, a refusal included, carries the security headers.
+    app.add_middleware(RejectNulCharacters)
     app.add_middleware(RequestSizeLimit, max_bytes=configured.max_request_bytes)
     app.add_middleware(SecurityHeaders, hsts_max_age=configured.hsts_max_age)
     document_problems(app)

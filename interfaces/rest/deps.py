@@ -72,6 +72,11 @@ async def get_command_context(
     x_causation_id: Annotated[str | None, Header()] = None,
     x_reason: Annotated[str | None, Header()] = None,
 ) -> CommandContext:
+    reason = unquote(x_reason) if x_reason else None
+    if reason is not None and "\x00" in reason:
+        raise ProblemError(
+            422, "validation.request", "Invalid X-Reason", "X-Reason may not hold %00 (NUL)"
+        )
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
         raise ProblemError(
             400, "idempotency.invalid_key", "Invalid Idempotency-Key", "use 1–200 characters"
@@ -82,7 +87,7 @@ async def get_command_context(
         request_hash=await _request_hash(request),
         correlation_id=x_correlation_id,
         causation_id=x_causation_id,
-        reason=unquote(x_reason) if x_reason else None,
+        reason=reason,
         expected_version=_expected_version(if_match),
     )
 

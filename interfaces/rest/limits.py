@@ -1,4 +1,6 @@
-"""The request size limit: a body over ``KEHU_MAX_REQUEST_BYTES`` is refused with 413
+"""Limits on what a request may carry, checked before any route sees it.
+
+The size limit: a body over ``KEHU_MAX_REQUEST_BYTES`` is refused with 413
 ``request.too_large`` before anything reads it as JSON or GraphQL.
 
 A declared ``Content-Length`` over the limit is refused at once, unread. A body without one
@@ -8,6 +10,8 @@ the application as it came, so the routes see no difference.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,3 +80,39 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replayed
+
+
+NUL = "\x00"
+
+
+class RejectNulCharacters:
+    """ASGI middleware refusing a NUL character in the path or the query (``%00``) with 422
+    ``validation.request``.
+
+    PostgreSQL text cannot hold NUL: a filter holding one failed the read-model query with a
+    500, and text stored with one stopped the read models for good. The JSON bodies refuse
+    it themselves (``interfaces.rest.common.Body``), as does ``X-Reason``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _holds_nul(scope):
+            response = problem(
+                422,
+                "validation.request",
+                "Invalid request",
+                "the path or the query holds a NUL character (%00)",
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _holds_nul(scope: Scope) -> bool:
+    if NUL in scope["path"]:
+        return True
+    query = scope.get("query_string", b"").decode("latin-1")
+    return any(
+        NUL in key or NUL in value for key, value in parse_qsl(query, keep_blank_values=True)
+    )
