@@ -94,9 +94,23 @@ def count_tokens(query: str, stop_after: int) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Measure:
+    depth: int
+    cost: int
+
+    def __add__(self, other: Measure) -> Measure:
+        return Measure(max(self.depth, other.depth), self.cost + other.cost)
+
+
+NOTHING = Measure(0, 0)
+
+
 class _Walk:
-    """Depth and cost of one operation, fragments followed (each at most once per path, so
-    a fragment cycle — refused by the standard rules — cannot loop here)."""
+    """Depth and cost of an operation. Each fragment is measured once and remembered, so a
+    document spreading fragments within fragments costs linear time to measure, not
+    exponential; a fragment inside its own cycle (refused by the standard rules) counts
+    nothing there."""
 
     def __init__(
         self,
@@ -105,49 +119,41 @@ class _Walk:
         variables: Mapping[str, Any],
     ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
+        self._measured: dict[str, Measure] = {}
+        self._measuring: set[str] = set()
 
-    def fields(
-        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> Iterator[tuple[FieldNode, GraphQLNamedType | None]]:
+    def measure(self, selections: SelectionSetNode, parent: GraphQLNamedType | None) -> Measure:
+        total = NOTHING
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                yield selection, parent
+                total += self._field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition else parent
-                yield from self.fields(selection.selection_set, inner, seen)
+                total += self.measure(selection.selection_set, inner)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:
-                    inner = self.schema.get_type(fragment.type_condition.name.value)
-                    yield from self.fields(fragment.selection_set, inner, seen | {name})
-
-    def depth(
-        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> int:
-        deepest = 0
-        for field, owner in self.fields(selections, parent, seen):
-            if field.name.value.startswith("__"):
-                continue
-            below = 0
-            if field.selection_set is not None:
-                below = self.depth(field.selection_set, self._type_of(owner, field)[0], seen)
-            deepest = max(deepest, 1 + below)
-        return deepest
-
-    def cost(
-        self, selections: SelectionSetNode, parent: GraphQLNamedType | None, seen: frozenset[str]
-    ) -> int:
-        total = 0
-        for field, owner in self.fields(selections, parent, seen):
-            if field.name.value.startswith("__"):
-                continue
-            total += 1
-            if field.selection_set is not None:
-                named, items = self._type_of(owner, field)
-                total += items * self.cost(field.selection_set, named, seen)
+                total += self._fragment(selection.name.value)
         return total
+
+    def _field(self, field: FieldNode, owner: GraphQLNamedType | None) -> Measure:
+        if field.name.value.startswith("__"):  # introspection: exempt
+            return NOTHING
+        if field.selection_set is None:
+            return Measure(1, 1)
+        named, items = self._type_of(owner, field)
+        below = self.measure(field.selection_set, named)
+        return Measure(1 + below.depth, 1 + items * below.cost)
+
+    def _fragment(self, name: str) -> Measure:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._measuring:
+            return NOTHING
+        if name not in self._measured:
+            self._measuring.add(name)
+            inner = self.schema.get_type(fragment.type_condition.name.value)
+            self._measured[name] = self.measure(fragment.selection_set, inner)
+            self._measuring.discard(name)
+        return self._measured[name]
 
     def _type_of(
         self, owner: GraphQLNamedType | None, field: FieldNode
@@ -213,7 +219,8 @@ def limit_rule(limits: Limits, variables: Mapping[str, Any]) -> type[ASTValidati
 
         def _check(self, walk: _Walk, operation: OperationDefinitionNode) -> None:
             root = self.schema.get_root_type(operation.operation)
-            depth = walk.depth(operation.selection_set, root, frozenset())
+            measured = walk.measure(operation.selection_set, root)
+            depth, cost = measured.depth, measured.cost
             if depth > limits.max_depth:
                 self.report_error(
                     refusal(
@@ -224,7 +231,6 @@ def limit_rule(limits: Limits, variables: Mapping[str, Any]) -> type[ASTValidati
                     )
                 )
                 return
-            cost = walk.cost(operation.selection_set, root, frozenset())
             if cost > limits.max_cost:
                 self.report_error(
                     refusal(

@@ -192,6 +192,17 @@ def test_the_cost_reads_first_from_the_variables(served: Served) -> None:
     assert refusal["cost"] == 2 * 1_601
 
 
+def test_fragments_spread_within_fragments_are_measured_once_each(served: Served) -> None:
+    """Twenty fragments each spreading the next twice: 2^20 fields by spreading, measured in
+    twenty steps and refused."""
+    fragments = " ".join(
+        f"fragment F{i} on Customer {{ ...F{i + 1} ...F{i + 1} }}" for i in range(20)
+    )
+    query = f'{fragments} fragment F20 on Customer {{ id }} {{ customer(id: "x") {{ ...F0 }} }}'
+    refusal = refused(served, query, "graphql.too_costly")
+    assert refusal["cost"] == 1 + 2**20
+
+
 def test_too_many_aliases_are_refused(served: Served) -> None:
     query = "{ " + " ".join(f"a{i}: __typename" for i in range(6)) + " }"
     assert refused(served, query, "graphql.too_many_aliases")["aliases"] == 6

@@ -1,6 +1,6 @@
 """A kehu for the schema fuzzers: the ASGI app in process, on the embedded SQLite store
-with a small demo history, and API keys for an admin and an auditor (who may not see
-personal data).
+(``KEHU_FUZZ_STORE=postgres`` for PostgreSQL) with a small demo history, and API keys for
+an admin and an auditor (who may not see personal data).
 
 ``KEHU_FUZZ_EXAMPLES`` sets how many examples Hypothesis tries per operation: small by
 default so both fuzz files stay within a couple of minutes; raise it for a longer run
@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, settings
 
 from application.context import CommandContext, Principal, Role
 from application.demo import seed
-from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.rest.app import create_app
+from tests.conftest import drop_schema, make_settings
 
 EXAMPLES = int(os.environ.get("KEHU_FUZZ_EXAMPLES", "4"))
 COVERAGE = os.environ.get("KEHU_FUZZ_COVERAGE", "") == "1"
+STORE = os.environ.get("KEHU_FUZZ_STORE", "sqlite")  # or postgres (KEHU_TEST_POSTGRES_DSN)
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
@@ -59,9 +60,7 @@ class Fuzzed:
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
     # A short wait for minPosition: the fuzzer asks for positions that never come.
-    config = Settings(
-        store="sqlite", data_dir=data_dir, run_scheduler=False, min_position_timeout=0.05
-    )
+    config = make_settings(STORE, data_dir, run_scheduler=False, min_position_timeout=0.05)
     init_storage(config)
     system = build(config)
     seed(system.store, customers=12)
@@ -74,8 +73,10 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     try:
         yield Fuzzed(create_app(system), system, keys)
         # Whatever the fuzzer got recorded, every read model could still take it in.
-        system.catch_up()
+        system.wait_for(system.store.max_position(), timeout=60)
         assert system.worker is not None
         assert system.worker.errors == {}
     finally:
         system.close()
+        if config.store == "postgres":
+            drop_schema(config.postgres_schema)
