@@ -23,6 +23,7 @@ from interfaces.cli.audit_trail import trail_command
 from interfaces.cli.models import models_app
 from interfaces.cli.progress import Rate, catch_up, console, progress_bar
 from interfaces.cli.projections import projections_app
+from interfaces.log_redaction import install_log_redaction
 
 app = typer.Typer(help="kehu (客户): event-sourced customer management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
@@ -42,7 +43,9 @@ CLI_ADMIN = Principal(
 
 
 def _settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    install_log_redaction(settings)  # every command's log lines, the worker's included
+    return settings
 
 
 @app.command()

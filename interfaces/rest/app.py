@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.graphql.schema import graphql_router
+from interfaces.log_redaction import install_log_redaction
 from interfaces.rest import (
     audit,
     campaigns,
@@ -31,7 +32,7 @@ from interfaces.rest import (
 from interfaces.rest.limits import RejectNulCharacters, RequestSizeLimit
 from interfaces.rest.metrics import Metrics
 from interfaces.rest.problem_docs import document_problems
-from interfaces.rest.security import SecurityHeaders, install_log_redaction
+from interfaces.rest.security import SecurityHeaders
 
 DESCRIPTION = """
 kehu (客户) — the event-sourced core of a customer-management system.

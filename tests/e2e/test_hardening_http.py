@@ -18,8 +18,9 @@ from graphql import get_introspection_query
 
 from application.settings import Settings
 from interfaces.bootstrap import System
+from interfaces.log_redaction import install_log_redaction
 from interfaces.rest.app import create_app
-from interfaces.rest.security import STRICT_CSP, install_log_redaction
+from interfaces.rest.security import STRICT_CSP
 from tests.conftest import drop_schema, make_settings
 from tests.e2e.conftest import Served
 
