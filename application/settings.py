@@ -162,6 +162,19 @@ class Settings(BaseSettings):
         1000, ge=1, le=100_000, description="Events sealed per transaction."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, le=1_073_741_824, description="Largest request body (413 above)."
+    )
+    graphql_max_query_chars: int = Field(20_000, ge=100, le=1_000_000)
+    graphql_max_tokens: int = Field(5_000, ge=100, le=1_000_000)
+    graphql_max_aliases: int = Field(30, ge=0, le=10_000)
+    graphql_max_depth: int = Field(12, ge=2, le=100, description="Fields nested, leaf included.")
+    graphql_max_cost: int = Field(
+        20_000, ge=10, le=100_000_000, description="Fields a query may resolve, lists by `first`."
+    )
+    hsts_max_age: int = Field(
+        0, ge=0, le=63_072_000, description="Strict-Transport-Security over https (0: not sent)."
+    )
 
     @field_validator("postgres_schema")
     @classmethod

@@ -27,6 +27,7 @@ from interfaces.cli.operator import CLI_OPERATOR, acts
 from interfaces.cli.privacy import privacy_app
 from interfaces.cli.progress import Rate, catch_up, console, progress_bar
 from interfaces.cli.projections import projections_app
+from interfaces.log_redaction import install_log_redaction
 
 app = typer.Typer(help="kehu (客户): event-sourced customer management.", no_args_is_help=True)
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
@@ -43,7 +44,9 @@ audit_app.command("trail")(trail_command)  # kehu audit trail
 
 
 def _settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    install_log_redaction(settings)  # every command's log lines, the worker's included
+    return settings
 
 
 @app.command()

@@ -97,7 +97,8 @@ def offset_after(cursor: str | None) -> int:
         return 0
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "o" or not value.isdigit():
+        # A cursor past 2**53 was not made here, and the stores' 64-bit integers end soon after.
+        if kind != "o" or not value.isdigit() or int(value) >= 2**53:
             raise ValueError(cursor)
     except ValueError:
         raise GraphQLError(

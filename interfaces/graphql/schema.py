@@ -27,10 +27,12 @@ from interfaces.graphql.customers import CustomerQuery
 from interfaces.graphql.dashboard import DashboardQuery
 from interfaces.graphql.disclosures import DisclosureExtension, DisclosureQuery
 from interfaces.graphql.forecast import ForecastQuery
+from interfaces.graphql.limits import GraphQLLimits
 from interfaces.graphql.membership import MembershipQuery
 from interfaces.graphql.satisfaction import SurveyQuery
 from interfaces.graphql.service_requests import ServiceRequestQuery
 from interfaces.graphql.trainings import TrainingQuery
+from interfaces.rest.common import whole_number
 from interfaces.rest.problems import ProblemError
 
 Query = merge_types(
@@ -52,7 +54,7 @@ Query = merge_types(
         DisclosureQuery,
     ),
 )
-schema = strawberry.Schema(query=Query, extensions=[DisclosureExtension])
+schema = strawberry.Schema(query=Query, extensions=[GraphQLLimits, DisclosureExtension])
 
 
 def graphql_router() -> GraphQLRouter[Context, None]:
@@ -71,14 +73,14 @@ def graphql_router() -> GraphQLRouter[Context, None]:
         raw_position = request.headers.get("x-kehu-min-position")
         min_position = None
         if raw_position is not None:
-            if not raw_position.strip().isdigit():
+            min_position = whole_number(raw_position)
+            if min_position is None:
                 raise ProblemError(
                     400,
                     "validation.min_position",
                     "Invalid X-Kehu-Min-Position",
                     "X-Kehu-Min-Position takes a global position (a whole number)",
                 )
-            min_position = int(raw_position)
         return Context(system, principal, error, min_position)
 
     return GraphQLRouter(schema, context_getter=get_context, graphql_ide="graphiql")

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from application.settings import Settings
 from interfaces.bootstrap import System, build, init_storage
 from interfaces.graphql.schema import graphql_router
+from interfaces.log_redaction import install_log_redaction
 from interfaces.rest import (
     audit,
     campaigns,
@@ -30,7 +31,10 @@ from interfaces.rest import (
     surveys,
     trainings,
 )
+from interfaces.rest.limits import RejectNulCharacters, RequestSizeLimit
 from interfaces.rest.metrics import Metrics
+from interfaces.rest.problem_docs import document_problems
+from interfaces.rest.security import SecurityHeaders
 
 DESCRIPTION = """
 kehu (客户) — the event-sourced core of a customer-management system.
@@ -89,6 +93,8 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
     metrics = Metrics()
     app.state.metrics = metrics
     problems.install(app)
+    configured = settings or (system.settings if system is not None else Settings())
+    install_log_redaction(configured)
     app.include_router(customers.router)
     app.include_router(privacy.router)
     app.include_router(disclosures.router)
@@ -114,6 +120,13 @@ def create_app(system: System | None = None, settings: Settings | None = None) -
         path = getattr(route, "path", "unmatched")
         metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
         return response
+
+    # Added last, so outermost: an oversized body is refused before anything reads it, and
+    # every answer, a refusal included, carries the security headers.
+    app.add_middleware(RejectNulCharacters)
+    app.add_middleware(RequestSizeLimit, max_bytes=configured.max_request_bytes)
+    app.add_middleware(SecurityHeaders, hsts_max_age=configured.hsts_max_age)
+    document_problems(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -15,6 +15,7 @@ from application.context import Principal, Role
 from application.permissions import authorize
 from interfaces.bootstrap import System
 from interfaces.rest.acting import ActingRoute, acts
+from interfaces.rest.common import MAX_SAFE_INT
 from interfaces.rest.deps import PrincipalDep, SystemDep
 from interfaces.rest.disclosures import Disclosing, DisclosingDep
 from interfaces.rest.problems import ProblemError
@@ -53,16 +54,24 @@ class TrailQuery(BaseModel):
     )
     business_to: AwareDatetime | None = Field(None, description="业务时间 before")
     after: int | None = Field(
-        None, ge=0, description="Only events after this global position (pass `next_after`)"
+        None,
+        ge=0,
+        le=MAX_SAFE_INT,
+        description="Only events after this global position (pass `next_after`)",
     )
-    offset: int = Field(0, ge=0, description="Events of the filtered trail to skip")
+    offset: int = Field(
+        0, ge=0, le=MAX_SAFE_INT, description="Events of the filtered trail to skip"
+    )
     limit: int = Field(100, ge=1, le=1000)
     include_payload: bool = Field(
         False,
         description="Add each event's payload (personal data masked unless your role may see it)",
     )
     min_position: int | None = Field(
-        None, ge=0, description="Answer only once the trail holds this global position"
+        None,
+        ge=0,
+        le=MAX_SAFE_INT,
+        description="Answer only once the trail holds this global position",
     )
 
 
@@ -213,10 +222,10 @@ def causal_chain(
     system: SystemDep,
     command_id: Annotated[str, Path(min_length=1, max_length=200)],
     disclosing: DisclosingDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SAFE_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     include_payload: Annotated[bool, Query(description="Add payloads (masked by role)")] = False,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=MAX_SAFE_INT)] = None,
     x_kehu_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """因果链: every event the command recorded and every event recorded by the commands it

@@ -6,9 +6,26 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from application.store import CommandResult
+
+MAX_SAFE_INT = 2**53 - 1
+"""The largest version, position or offset a query may name: the largest integer a JSON
+client holds exactly, far below the 64-bit integers of the stores (which a larger number,
+or ``after`` + 1 at the 64-bit edge, overflowed into a 500). Larger ones are refused (422)."""
+
+
+def whole_number(raw: str) -> int | None:
+    """A header's whole number (``If-Match``, ``X-Kehu-Min-Position``), or None when it is
+    not one up to ``MAX_SAFE_INT``. ASCII digits only: ``str.isdigit`` also takes "²", which
+    ``int`` refuses, and ``int`` refuses more than 4,300 digits — both were 500s."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 16):
+        return None
+    value = int(text)
+    return value if value <= MAX_SAFE_INT else None
+
 
 DecimalString = Annotated[
     StrictStr,
@@ -22,6 +39,24 @@ DecimalString = Annotated[
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_character(cls, data: Any) -> Any:
+        """PostgreSQL text cannot hold NUL: stored in an event, it stopped the read models."""
+        if _holds_nul(data):
+            raise ValueError("text may not contain the NUL character (\\u0000)")
+        return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class CommandOut(BaseModel):

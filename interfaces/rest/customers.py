@@ -15,7 +15,14 @@ from application.privacy import mask_value, may_see_personal_data
 from application.store import to_json
 from domain.customer import Customer
 from interfaces.rest.acting import ActingRoute, acts
-from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, DecimalString, respond
+from interfaces.rest.common import (
+    COMMAND_RESPONSES,
+    MAX_SAFE_INT,
+    Body,
+    CommandOut,
+    DecimalString,
+    respond,
+)
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.disclosures import DisclosingDep
 from interfaces.rest.events import EventOut, history_page
@@ -247,7 +254,7 @@ def get_customer(
         AwareDatetime | None, Query(description="State as it stood at this time")
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="State as it stood at this version")
+        int | None, Query(ge=1, le=MAX_SAFE_INT, description="State as it stood at this version")
     ] = None,
 ) -> dict[str, Any]:
     """One customer from its events — now, at a past time (`as_of`) or at a version."""
@@ -273,7 +280,7 @@ def customer_history(
     principal: PrincipalDep,
     system: SystemDep,
     disclosing: DisclosingDep,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: Annotated[int, Query(ge=0, le=MAX_SAFE_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """The customer's events with their audit envelopes, oldest first, paged by version."""

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 
 from application.context import CommandContext, Principal
 from interfaces.bootstrap import System
+from interfaces.rest.common import whole_number
 from interfaces.rest.problems import ProblemError
 
 
@@ -44,15 +45,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    version = whole_number(if_match.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise ProblemError(
             400,
             "precondition.invalid_if_match",
             "Invalid If-Match",
             "If-Match takes the aggregate version, e.g. If-Match: 7",
         )
-    return int(raw)
+    return version
 
 
 async def _request_hash(request: Request) -> str:
@@ -75,6 +76,11 @@ async def get_command_context(
     x_causation_id: Annotated[str | None, Header()] = None,
     x_reason: Annotated[str | None, Header()] = None,
 ) -> CommandContext:
+    reason = unquote(x_reason) if x_reason else None
+    if reason is not None and "\x00" in reason:
+        raise ProblemError(
+            422, "validation.request", "Invalid X-Reason", "X-Reason may not hold %00 (NUL)"
+        )
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200):
         raise ProblemError(
             400, "idempotency.invalid_key", "Invalid Idempotency-Key", "use 1–200 characters"
@@ -85,7 +91,7 @@ async def get_command_context(
         request_hash=await _request_hash(request),
         correlation_id=x_correlation_id,
         causation_id=x_causation_id,
-        reason=unquote(x_reason) if x_reason else None,
+        reason=reason,
         expected_version=_expected_version(if_match),
     )
 

@@ -12,6 +12,7 @@ from application.permissions import authorize
 from application.privacy import mask_event_payload, may_see_personal_data
 from application.store import RecordedEvent, to_json
 from interfaces.rest.acting import ActingRoute, acts
+from interfaces.rest.common import MAX_SAFE_INT
 from interfaces.rest.deps import PrincipalDep, SystemDep
 from interfaces.rest.disclosures import DisclosingDep
 
@@ -47,7 +48,9 @@ def event_feed(
     principal: PrincipalDep,
     system: SystemDep,
     disclosing: DisclosingDep,
-    after: Annotated[int, Query(ge=0, description="Global position to read after")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SAFE_INT, description="Global position to read after")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Events in global order after a position. Personal data is masked unless the

@@ -17,7 +17,7 @@ from application.service import ContextService
 from application.store import aggregate_state, to_json
 from interfaces.bootstrap import System
 from interfaces.rest.acting import acts
-from interfaces.rest.common import COMMAND_RESPONSES, Body, CommandOut, respond
+from interfaces.rest.common import COMMAND_RESPONSES, MAX_SAFE_INT, Body, CommandOut, respond
 from interfaces.rest.deps import ContextDep, PrincipalDep, SystemDep
 from interfaces.rest.disclosures import DisclosingDep
 from interfaces.rest.events import EventOut, history_page
@@ -94,7 +94,9 @@ def read_routes(
         response: Response,
         disclosing: DisclosingDep,
         as_of: Annotated[AwareDatetime | None, Query(description="State as it stood then")] = None,
-        version: Annotated[int | None, Query(ge=1, description="State at this version")] = None,
+        version: Annotated[
+            int | None, Query(ge=1, le=MAX_SAFE_INT, description="State at this version")
+        ] = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         if as_of is not None and version is not None:
@@ -116,7 +118,7 @@ def read_routes(
         principal: PrincipalDep,
         system: SystemDep,
         disclosing: DisclosingDep,
-        after_version: Annotated[int, Query(ge=0)] = 0,
+        after_version: Annotated[int, Query(ge=0, le=MAX_SAFE_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
