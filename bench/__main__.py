@@ -13,6 +13,7 @@ Needs PostgreSQL at ``KEHU_BENCH_POSTGRES_DSN`` (default
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ FULL: dict[str, Any] = {
     "rebuild_view_events": 20_000,
     "history": (100, 1000, 10_000),
     "graphql_requests": 200,
+    "graphql_budget": 90.0,
     "audit_repeat": 3,
 }
 QUICK: dict[str, Any] = {
@@ -49,6 +51,7 @@ QUICK: dict[str, Any] = {
     "rebuild_view_events": 2_000,
     "history": (100, 1000),
     "graphql_requests": 20,
+    "graphql_budget": 20.0,
     "audit_repeat": 1,
 }
 BENCHMARKS = ("commands", "catchup", "rebuild", "aggregates", "graphql", "audit")
@@ -74,6 +77,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     sizes = dict(QUICK if args.quick else FULL, quick=args.quick)
+    sizes["load_average_at_start"] = [round(v, 2) for v in os.getloadavg()]
     started = report.now()
     clock = time.perf_counter()
     ensure_database(DATABASE)
@@ -137,6 +141,7 @@ def main(argv: list[str]) -> int:
             customers=data.customers,
             events=data.events,
             requests=sizes["graphql_requests"],
+            budget=sizes["graphql_budget"],
         ),
     )
     step("audit", lambda: audit.run(data.schema, repeat=sizes["audit_repeat"]))

@@ -67,6 +67,7 @@ def machine() -> dict[str, Any]:
         "synchronous_commit": synchronous[0] if synchronous else None,
         "libraries": {name: _version(name) for name in LIBRARIES},
         "kehu_commit": commit,
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
     }
 
 
@@ -129,7 +130,10 @@ def markdown(
             f"Run {started} ({'quick' if sizes.get('quick') else 'full'} sizes, {seconds / 60:.0f} min) on"
             f" {stamp['cpus']} × {stamp['cpu_model']}, {stamp['ram_gib']} GiB RAM; Python {stamp['python']};"
             f" PostgreSQL {stamp['postgresql']} (synchronous_commit {stamp['synchronous_commit']});"
-            f" {libraries}; kehu {stamp['kehu_commit']}. Ratios are turned so that above 1 favours kehu.",
+            f" {libraries}; kehu {stamp['kehu_commit']}. Load average (1/5/15 min) at the start"
+            f" {sizes.get('load_average_at_start')}, at the end {stamp['load_average_at_end']}:"
+            " other work on the machine shares its two cores. Ratios are turned so that above 1"
+            " favours kehu.",
             "",
             table(rows),
             "",
