@@ -89,7 +89,7 @@ def runner_catch_up(data_schema: str, until: int, timeout: float) -> tuple[float
     views = views_in(data_schema, schema)
     env = settings_for(data_schema).read_model_env(create_table=True)
     env["POSTGRES_SCHEMA"] = schema
-    CustomerProjection(views).views.create_tables(CustomerProjection(views).ddl())
+    views.create_tables(CustomerProjection(views).ddl())
 
     class RunnerCustomers(CustomerProjection):
         """kehu's customer view as the library's runner constructs a projection: from the

@@ -2,10 +2,9 @@
 processes, percentiles, peak memory and the result rows.
 
 The suite runs against ``KEHU_BENCH_POSTGRES_DSN`` (default
-``postgresql://postgres@127.0.0.1:5432/postgres``): it creates the databases ``kehu_bench``
-(the events and read models, one schema per data set or benchmark) and
-``kehu_bench_rebuild`` (the read models a timed rebuild writes), and never touches any other
-database.
+``postgresql://postgres@127.0.0.1:5432/postgres``): it creates the database ``kehu_bench``
+and works only there, one schema per data set or benchmark (each benchmark's schemas are
+dropped and made afresh when it starts; the data set's are kept for the next run).
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "kehu_bench"
-REBUILD_DATABASE = "kehu_bench_rebuild"
 AUDIT_KEY = "kehu-bench-audit-key-0123456789abcdef"
 
 
