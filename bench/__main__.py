@@ -31,7 +31,7 @@ FULL: dict[str, Any] = {
     "catchup_events": 100_000,
     "runner_events": 20_000,
     "runner_timeout": 120.0,
-    "rebuild_events": 100_000,
+    "rebuild_events": 1_000_000,
     "rebuild_view_events": 20_000,
     "history": (100, 1000, 10_000),
     "graphql_requests": 200,
@@ -130,7 +130,6 @@ def main(argv: list[str]) -> int:
             events=min(sizes["rebuild_events"], data.events),
             view_events=sizes["rebuild_view_events"],
             total_events=data.events,
-            built={**data.timings, "this_run": not data.reused},
         ),
     )
     step("aggregates", lambda: aggregates.run(tuple(sizes["history"])))
