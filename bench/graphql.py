@@ -121,7 +121,7 @@ def run(
             page = _timed(client, CUSTOMERS, {}, requests, budget)
         memory = server.peak_rss_mb()
     profile = dashboard_profile(data_schema, today - timedelta(days=364), today)
-    figures = {
+    figures: dict[str, Any] = {
         "dashboard": {"p50_ms": percentile(dashboard, 50), "p95_ms": percentile(dashboard, 95)},
         "customers_page": {"p50_ms": percentile(page, 50), "p95_ms": percentile(page, 95)},
         "requests": {"dashboard": len(dashboard), "customers_page": len(page)},
