@@ -5,6 +5,7 @@
     python3 dev.py test     # the whole test suite (SQLite and PostgreSQL)
     python3 dev.py lint     # ruff and mypy
     python3 dev.py kehu ... # any kehu CLI command inside the project's environment
+    python3 dev.py bench    # the benchmark suite (PostgreSQL; --quick for a smoke run)
 
 Each creates (or refreshes) the virtual environment in .venv first.
 """
@@ -64,6 +65,8 @@ def main(argv: list[str]) -> int:
         return 0
     if task == "kehu":
         return run(str(BIN / "kehu"), *rest)
+    if task == "bench":
+        return run(str(BIN / "python"), "-m", "bench", *rest)
     print(f"unknown task {task!r}\n{__doc__}", file=sys.stderr)
     return 2
 

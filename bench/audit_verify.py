@@ -16,13 +16,28 @@ import time
 import uuid
 from pathlib import Path
 
-from application.audit import verify_store
+from application.audit import Sealer, verify_store
+from application.audit_chain import VerifyReport
 from application.audit_package import export_package, verify_package
 from application.demo import seed
 from application.settings import Settings
 from interfaces.bootstrap import build, init_storage
 
 KEY = "bench-audit-key-0123456789abcdef"
+
+
+def verify_repeatedly(sealer: Sealer, key: str, repeat: int) -> list[VerifyReport]:
+    """``kehu audit verify`` against the store, ``repeat`` times; each must pass."""
+    reports = []
+    for _ in range(repeat):
+        report = verify_store(sealer.ledger, key.encode())
+        assert report.ok, report.first
+        print(
+            f"verify (store): {report.events:,} events in {report.elapsed:.2f} s"
+            f" ({report.rate:,.0f} events/s)"
+        )
+        reports.append(report)
+    return reports
 
 
 def main() -> None:
@@ -52,13 +67,7 @@ def main() -> None:
             sealed = system.sealer.seal()
             elapsed = time.perf_counter() - started
             print(f"sealed {sealed:,} events in {elapsed:.2f} s ({sealed / elapsed:,.0f}/s)")
-            for _ in range(args.repeat):
-                report = verify_store(system.sealer.ledger, KEY.encode())
-                assert report.ok, report.first
-                print(
-                    f"verify (store): {report.events:,} events in {report.elapsed:.2f} s"
-                    f" ({report.rate:,.0f} events/s)"
-                )
+            verify_repeatedly(system.sealer, KEY, args.repeat)
             out = scratch / "package"
             started = time.perf_counter()
             exported = export_package(system.sealer.ledger, out, KEY.encode())
