@@ -53,7 +53,11 @@ def main() -> None:
         settings = Settings(store="sqlite", data_dir=scratch, audit_key=KEY)
     else:
         settings = Settings(
-            store="postgres", database_url=args.dsn, postgres_schema=schema, audit_key=KEY
+            store="postgres",
+            database_url=args.dsn,
+            postgres_schema=schema,
+            audit_key=KEY,
+            master_key=KEY,
         )
     try:
         init_storage(settings)

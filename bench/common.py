@@ -32,6 +32,8 @@ BIN = Path(sys.executable).parent
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "kehu_bench"
 AUDIT_KEY = "kehu-bench-audit-key-0123456789abcdef"
+#: Wraps each person's data key (personal data is encrypted per person).
+MASTER_KEY = "kehu-bench-master-key-0123456789abcdef"
 
 
 def admin_dsn() -> str:
@@ -68,6 +70,7 @@ def settings_for(schema: str, **overrides: Any) -> Settings:
         database_url=dsn_for(DATABASE),
         postgres_schema=schema,
         audit_key=AUDIT_KEY,
+        master_key=MASTER_KEY,
         **overrides,
     )
 
@@ -82,6 +85,7 @@ def kehu_env(schema: str, **extra: str) -> dict[str, str]:
             "KEHU_DATABASE_URL": dsn_for(DATABASE),
             "KEHU_POSTGRES_SCHEMA": schema,
             "KEHU_AUDIT_KEY": AUDIT_KEY,
+            "KEHU_MASTER_KEY": MASTER_KEY,
             "KEHU_RUN_PROJECTIONS": "false",
             "KEHU_RUN_SCHEDULER": "false",
             "KEHU_LOG_LEVEL": "warning",

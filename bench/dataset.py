@@ -110,6 +110,7 @@ def ensure(customers: int) -> DataSet:
     found = _finished(schema)
     if found is not None and found["customers"] == customers:
         print(f"data set {schema}: reusing {found['events']:,} events")
+        init_storage(settings_for(schema))  # tables and indexes added since it was made
         return DataSet(schema, customers, found["events"], found["timings"], reused=True)
     drop_schema(DATABASE, schema)
     settings = settings_for(schema)
