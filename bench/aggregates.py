@@ -20,7 +20,7 @@ from application.demo import DEMO_ACTOR
 from application.store import Kehu
 from domain.customer import Customer
 
-from .common import DATABASE, Row, drop_schema, ensure_schema, median, settings_for
+from .common import DATABASE, Row, drop_schema, ensure_schema, kehu_store, median
 
 SCHEMA = "agg_load"
 
@@ -60,9 +60,8 @@ def _time_loads(load: Any, repeat: int) -> float:
 def run(lengths: tuple[int, ...]) -> tuple[list[Row], dict[str, Any]]:
     drop_schema(DATABASE, SCHEMA)
     ensure_schema(DATABASE, SCHEMA)
-    env = settings_for(SCHEMA).event_store_env(create_table=True)
-    plain = Kehu(env)
-    snapshotting = Kehu({**env, "IS_SNAPSHOTTING_ENABLED": "y"})
+    plain = kehu_store(SCHEMA, create_table=True)
+    snapshotting = kehu_store(SCHEMA, IS_SNAPSHOTTING_ENABLED="y")
     curve: list[dict[str, Any]] = []
     try:
         for length in lengths:

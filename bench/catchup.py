@@ -27,11 +27,20 @@ from typing import Any
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import ProjectionRunner
 
-from application.store import Kehu
 from projections.base import Cursor, KehuProjection, ProjectionWorker, ViewStore
 from projections.customers import CustomerProjection
 
-from .common import DATABASE, ROOT, Row, drop_schema, ensure_schema, own_peak_rss_mb, settings_for
+from .common import (
+    DATABASE,
+    ROOT,
+    BenchKehu,
+    Row,
+    drop_schema,
+    ensure_schema,
+    kehu_store,
+    own_peak_rss_mb,
+    settings_for,
+)
 
 
 def views_in(data_schema: str, schema: str) -> ViewStore:
@@ -49,7 +58,7 @@ def kehu_catch_up(
     """Seconds kehu's worker takes to bring one empty view up to ``until``, and the SQL
     statements the view executed meanwhile (counted, to show the round trips per event)."""
     views = views_in(data_schema, "catchup_kehu")
-    store = Kehu(settings_for(data_schema).event_store_env(create_table=False))
+    store = kehu_store(data_schema)
     try:
         projection = projection_class(views)
         views.create_tables(projection.ddl())
@@ -105,7 +114,7 @@ def runner_catch_up(data_schema: str, until: int, timeout: float) -> tuple[float
     projection = RunnerCustomers(None)
     started = time.perf_counter()
     with ProjectionRunner(
-        application_class=Kehu,
+        application_class=BenchKehu,
         projection_class=RunnerCustomers,
         view_class=PostgresTrackingRecorder,
         env=runner_env,
@@ -171,7 +180,7 @@ def run(
 
 
 def _position_of(data_schema: str, events: int) -> int:
-    store = Kehu(settings_for(data_schema).event_store_env(create_table=False))
+    store = kehu_store(data_schema)
     try:
         found = store.recorder.select_notifications(start=events, limit=1)
         return found[0].id if found else store.max_position()

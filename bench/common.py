@@ -26,6 +26,8 @@ import httpx
 import psycopg
 
 from application.settings import Settings
+from application.store import Kehu
+from application.subject_keys import MasterKeys, master_keys_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -73,6 +75,23 @@ def settings_for(schema: str, **overrides: Any) -> Settings:
         master_key=MASTER_KEY,
         **overrides,
     )
+
+
+def kehu_store(schema: str, *, create_table: bool = False, **env: str) -> Kehu:
+    """kehu's event store over one schema of the bench database (its master key given)."""
+    settings = settings_for(schema)
+    return Kehu(
+        {**settings.event_store_env(create_table=create_table), **env},
+        master_keys=master_keys_for(settings, create=False),
+    )
+
+
+class BenchKehu(Kehu):
+    """kehu's application as the library's ProjectionRunner constructs it (from ``env``
+    alone), with the bench's master key."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env, master_keys=MasterKeys.from_secrets(MASTER_KEY))
 
 
 def kehu_env(schema: str, **extra: str) -> dict[str, str]:
