@@ -90,6 +90,8 @@ class BenchKehu(Kehu):
     """kehu's application as the library's ProjectionRunner constructs it (from ``env``
     alone), with the bench's master key."""
 
+    name = Kehu.name  # the same tables
+
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env, master_keys=MasterKeys.from_secrets(MASTER_KEY))
 
