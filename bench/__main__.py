@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -99,7 +100,12 @@ def main(argv: list[str]) -> int:
             return
         print(f"== {name}", flush=True)
         begun = time.perf_counter()
-        found, extra = work()
+        try:
+            found, extra = work()
+        except Exception as error:  # one failed benchmark must not cost the others
+            traceback.print_exc()
+            details[name] = {"error": f"{type(error).__name__}: {error}"}
+            return
         rows.extend(found)
         memory.update(extra.pop("memory_mb", {}))
         details[name] = extra

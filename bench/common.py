@@ -80,10 +80,13 @@ def settings_for(schema: str, **overrides: Any) -> Settings:
 def kehu_store(schema: str, *, create_table: bool = False, **env: str) -> Kehu:
     """kehu's event store over one schema of the bench database (its master key given)."""
     settings = settings_for(schema)
-    return Kehu(
+    store = Kehu(
         {**settings.event_store_env(create_table=create_table), **env},
         master_keys=master_keys_for(settings, create=False),
     )
+    if create_table:
+        store.keys.table.create()
+    return store
 
 
 class BenchKehu(Kehu):
