@@ -77,9 +77,9 @@ class GroupCommit:
             try:
                 with self._naming(subjects):
                     recordings = self._save(*(e for write in group for e in write.events))
-            except Exception:  # noqa: S110 (each is saved alone below and meets its own error)
-                pass
-            else:
+            except Exception:
+                recordings = None  # nothing was stored: each is saved alone below
+            if recordings is not None:
                 for write, part in zip(group, _split(recordings, group), strict=True):
                     write.recordings, write.done = part, True
                 return

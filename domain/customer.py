@@ -936,7 +936,7 @@ class Customer(KehuAggregate):
 
     @event(DataCopyProvided)
     def _data_copy_provided(self, request_id: str, format: str, sha256: str, at: datetime) -> None:
-        pass
+        """A fact about the person's rights, not their state: nothing changes."""
 
     def correct_personal_data(self, request_id: str, at: datetime, **fields: Any) -> None:
         """Correct identifying fields at the person's request (PIPL art. 46)."""
