@@ -973,15 +973,19 @@ class Customer(KehuAggregate):
         for name, value in changes.items():
             setattr(self, name, value)
 
+    def _request(self, request_id: str, reason: str, at: datetime) -> dict[str, Any]:
+        """A PIPL request's fields, cleaned: the request's own id, why, and when."""
+        return {
+            "request_id": _clean_text("request_id", request_id, max_length=64),
+            "reason": _clean_text("reason", reason, max_length=500),
+            "at": self._moment("at", at),
+        }
+
     def restrict_processing(self, request_id: str, reason: str, at: datetime) -> None:
         self._not_erased()
         if self.privacy == "restricted":
             raise AlreadyRestricted(f"processing of customer {self.id} is already restricted")
-        self._processing_restricted(
-            request_id=_clean_text("request_id", request_id, max_length=64),
-            reason=_clean_text("reason", reason, max_length=500),
-            at=self._moment("at", at),
-        )
+        self._processing_restricted(**self._request(request_id, reason, at))
 
     @event(ProcessingRestricted)
     def _processing_restricted(self, request_id: str, reason: str, at: datetime) -> None:
@@ -990,11 +994,7 @@ class Customer(KehuAggregate):
     def lift_restriction(self, request_id: str, reason: str, at: datetime) -> None:
         if self.privacy != "restricted":
             raise NotRestricted(f"processing of customer {self.id} is not restricted")
-        self._restriction_lifted(
-            request_id=_clean_text("request_id", request_id, max_length=64),
-            reason=_clean_text("reason", reason, max_length=500),
-            at=self._moment("at", at),
-        )
+        self._restriction_lifted(**self._request(request_id, reason, at))
 
     @event(RestrictionLifted)
     def _restriction_lifted(self, request_id: str, reason: str, at: datetime) -> None:
@@ -1002,11 +1002,7 @@ class Customer(KehuAggregate):
 
     def erase_personal_data(self, request_id: str, reason: str, at: datetime) -> None:
         self._not_erased()
-        self._personal_data_erased(
-            request_id=_clean_text("request_id", request_id, max_length=64),
-            reason=_clean_text("reason", reason, max_length=500),
-            at=self._moment("at", at),
-        )
+        self._personal_data_erased(**self._request(request_id, reason, at))
 
     @event(PersonalDataErased)
     def _personal_data_erased(self, request_id: str, reason: str, at: datetime) -> None:
